@@ -1,0 +1,36 @@
+package io.bulwark.cli;
+
+import io.bulwark.bench.RingBench;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bulwark bench}: benchmark suites that compare Bulwark with its peers in one run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run a benchmark suite against its peers in one run and print the ratio table.",
+        subcommands = {BenchCommand.Ring.class})
+final class BenchCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    private picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code bulwark bench ring}. */
+    @Command(name = "ring", mixinStandardHelpOptions = true,
+            description = {"Consistent-hashing lookups, replicas and change cost vs Guava consistentHash and a",
+                "Ketama TreeMap ring (JMH, about 5 minutes on 2 cores; --quick for a smoke run)."})
+    static final class Ring implements Callable<Integer> {
+
+        @Option(names = "--quick", description = "Short smoke run (seconds); numbers are not meaningful.")
+        boolean quick;
+
+        @Override
+        public Integer call() {
+            return RingBench.run(System.out, quick);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package io.bulwark.cli;
+
+import io.bulwark.cli.examples.FiveNodeRingExample;
+import io.bulwark.ring.BoundedLoad;
+import io.bulwark.ring.HashRing;
+import io.bulwark.ring.MigrationPlan;
+import io.bulwark.ring.Node;
+import io.bulwark.ring.PartitionMove;
+import io.bulwark.ring.PartitionTable;
+import io.bulwark.ring.RingDiff;
+import io.bulwark.ring.RingHolder;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code bulwark demo}: a guided tour of everything Bulwark can do so far, each step a check. Exits 0 only
+ * when every check passed.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Guided tour of Bulwark with a check at every step; exits 0 only if every check passes.")
+final class DemoCommand implements Callable<Integer> {
+
+    private final PrintStream out = System.out;
+    private int passed;
+    private int failed;
+
+    @Override
+    public Integer call() {
+        out.println("Bulwark demo: consistent hashing (bulwark-ring)");
+        out.println();
+        step("1. The design note's example: 5 nodes, place items, remove one; only its items move",
+                () -> FiveNodeRingExample.run(out));
+        step("2. Balance: 100 equal nodes, 1,000,000 keys; largest node <= 1.05x the mean", this::balance);
+        step("3. Weights: a node of weight 3 gets three times the keys of weight 1 (within 2%)", this::weights);
+        step("4. Zones: 3 replicas of every key land in 3 different zones", this::zones);
+        step("5. Adding a node: moves ~1/(N+1) of the keys, all to the newcomer", this::migration);
+        step("6. Agreement: fingerprint and serialized form let clients prove they hold the same ring",
+                this::fingerprint);
+        step("7. Bounded load: no node above ceil(1.25 x mean) even on a coarse ring", this::boundedLoad);
+        step("8. Partitions: 64 partitions x 3 replicas; a new node takes exactly the partitions it gets",
+                this::partitions);
+        step("9. Lock-free readers: a RingHolder publishes whole rings while readers look up keys",
+                this::holder);
+        out.println();
+        out.printf("demo: %d checks passed, %d failed%n", passed, failed);
+        return failed == 0 ? 0 : 1;
+    }
+
+    private void step(String title, BooleanSupplier check) {
+        out.println(title);
+        boolean ok;
+        try {
+            ok = check.getAsBoolean();
+        } catch (RuntimeException e) {
+            out.println("  error: " + e);
+            ok = false;
+        }
+        out.println(ok ? "  PASS" : "  FAIL");
+        if (ok) {
+            passed++;
+        } else {
+            failed++;
+        }
+    }
+
+    private static List<Node> nodes(int n, int zones) {
+        List<Node> list = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            list.add(Node.of("node-" + i, 1, zones == 0 ? null : "zone-" + (char) ('a' + i % zones)));
+        }
+        return list;
+    }
+
+    private boolean balance() {
+        HashRing ring = HashRing.of(nodes(100, 0));
+        RingReport r = RingReport.measure(ring, ring, 1_000_000, 1, List.of(), List.of());
+        out.printf(Locale.ROOT, "  peak/mean %.4f, relative standard deviation %.4f%n", r.peakToMean(), r.stddev());
+        return r.peakToMean() <= 1.05;
+    }
+
+    private boolean weights() {
+        HashRing ring = HashRing.of(Node.of("small", 1), Node.of("big", 3), Node.of("medium", 2));
+        double[] shares = ring.shares();
+        double[] targets = ring.targetShares();
+        boolean ok = true;
+        for (int i = 0; i < shares.length; i++) {
+            double ratio = shares[i] / targets[i];
+            out.printf(Locale.ROOT, "  %-6s weight %.0f: share %.4f, target %.4f, ratio %.4f%n",
+                    ring.nodes().get(i).id(), ring.nodes().get(i).weight(), shares[i], targets[i], ratio);
+            ok &= Math.abs(ratio - 1) <= 0.02;
+        }
+        return ok;
+    }
+
+    private boolean zones() {
+        HashRing ring = HashRing.of(nodes(9, 3));
+        Node[] out3 = new Node[3];
+        int spread = 0;
+        for (int k = 0; k < 100_000; k++) {
+            ring.replicas(RingReport.keyHash(7, k), out3, 3);
+            if (Arrays.stream(out3).map(Node::zone).distinct().count() == 3) {
+                spread++;
+            }
+        }
+        ring.replicas(RingReport.keyHash(7, 0), out3, 3);
+        out.printf("  e.g. key 0 -> %s; %,d of 100,000 keys span 3 zones%n", Arrays.toString(out3), spread);
+        return spread == 100_000;
+    }
+
+    private boolean migration() {
+        HashRing before = HashRing.of(nodes(10, 0));
+        HashRing after = before.with(Node.of("node-11"));
+        MigrationPlan plan = RingDiff.between(before, after, 1);
+        double ideal = 1.0 / 11;
+        out.printf(Locale.ROOT, "  %d ranges move, %.4f of the key space (ideal %.4f); transfers all to node-11: %s%n",
+                plan.moves().size(), plan.primaryMovedFraction(), ideal,
+                plan.primaryTransfers().keySet().stream().allMatch(t -> t.endsWith("-> node-11")));
+        RingReport keys = RingReport.measure(before, after, 200_000, 3, List.of("node-11"), List.of());
+        out.printf(Locale.ROOT, "  200,000 keys: %,d moved (%.4fx ideal), %d between nodes that stayed%n",
+                keys.moved(), keys.moved() / keys.idealMoved(), keys.movedBetweenStayers());
+        return plan.primaryMovedFraction() <= ideal * 1.05 && keys.movedBetweenStayers() == 0
+                && plan.primaryTransfers().keySet().stream().allMatch(t -> t.endsWith("-> node-11"));
+    }
+
+    private boolean fingerprint() {
+        HashRing server = HashRing.of(nodes(20, 0));
+        List<Node> shuffled = new ArrayList<>(nodes(20, 0));
+        java.util.Collections.shuffle(shuffled, new java.util.Random(42));
+        HashRing client = HashRing.of(shuffled);
+        HashRing decoded = HashRing.deserialize(server.serialize());
+        HashRing stale = server.reweighted("node-5", 1.5);
+        out.printf("  server %016x, client built in another order %016x, decoded %016x (%d bytes), stale %016x%n",
+                server.fingerprint(), client.fingerprint(), decoded.fingerprint(), server.serialize().length,
+                stale.fingerprint());
+        return server.fingerprint() == client.fingerprint() && decoded.fingerprint() == server.fingerprint()
+                && stale.fingerprint() != server.fingerprint();
+    }
+
+    private boolean boundedLoad() {
+        HashRing coarse = HashRing.builder().vnodesPerWeight(4).addAll(nodes(50, 0)).build();
+        long[] keys = new long[200_000];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = RingReport.keyHash(11, i);
+        }
+        BoundedLoad.Assignment a = BoundedLoad.assign(coarse, keys, BoundedLoad.DEFAULT_EPSILON);
+        RingReport plain = RingReport.measure(coarse, coarse, keys.length, 11, List.of(), List.of());
+        int cap = (int) Math.ceil(1.25 * keys.length / 50);
+        out.printf(Locale.ROOT, "  4 points a node: plain peak/mean %.3f; bounded max %d keys, cap %d (peak/mean %.3f),"
+                + " %,d keys overflowed%n", plain.peakToMean(), a.maxLoad(), cap, a.maxLoad() / (keys.length / 50.0),
+                a.overflowed(keys));
+        return a.maxLoad() <= cap;
+    }
+
+    private boolean partitions() {
+        HashRing ring = HashRing.of(nodes(5, 0));
+        PartitionTable before = PartitionTable.of(ring, 64, 3);
+        PartitionTable after = PartitionTable.of(ring.with(Node.of("node-6")), 64, 3);
+        List<PartitionMove> moves = before.diff(after);
+        long held = 0;
+        for (int p = 0; p < 64; p++) {
+            if (after.replicas(p).stream().anyMatch(n -> n.id().equals("node-6"))) {
+                held++;
+            }
+        }
+        boolean onlyNewcomer = moves.stream().allMatch(m -> m.added().size() == 1
+                && m.added().get(0).id().equals("node-6"));
+        out.printf("  node-6 holds %d partition replicas; %d partitions move; every move adds only node-6: %s%n",
+                held, moves.size(), onlyNewcomer);
+        return moves.size() == held && onlyNewcomer;
+    }
+
+    private boolean holder() {
+        RingHolder holder = new RingHolder(HashRing.of(nodes(3, 0)));
+        final boolean[] consistent = {true};
+        Thread reader = new Thread(() -> {
+            for (int i = 0; i < 200_000; i++) {
+                HashRing r = holder.get();
+                if (!r.contains(r.locate(RingReport.keyHash(5, i)).id())) {
+                    consistent[0] = false;
+                }
+            }
+        });
+        reader.start();
+        for (int i = 4; i <= 30; i++) {
+            int id = i;
+            holder.update(r -> r.with(Node.of("node-" + id)));
+        }
+        try {
+            reader.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        out.printf("  27 updates published while a reader did 200,000 lookups; every answer consistent: %s%n",
+                consistent[0]);
+        return consistent[0] && holder.get().size() == 30 && !reader.isAlive();
+    }
+}

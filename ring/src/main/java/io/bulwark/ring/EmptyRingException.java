@@ -1,0 +1,13 @@
+package io.bulwark.ring;
+
+/**
+ * Thrown when a lookup is made on a ring with no nodes.
+ */
+public class EmptyRingException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    /** Creates the exception with a message saying what was wrong and what is allowed. */
+    public EmptyRingException(String message) {
+        super(message);
+    }
+}
