@@ -35,6 +35,10 @@ final class RingCommand implements Callable<Integer> {
     @Option(names = "--vnodes", paramLabel = "V", description = "Ring points per unit weight (default: ${DEFAULT-VALUE}).")
     int vnodes = RingSettings.DEFAULT_VNODES;
 
+    @Option(names = "--slot-bits", paramLabel = "B",
+            description = "Key space cut into 2^B slots (default: ${DEFAULT-VALUE}); raise for many hundreds of nodes.")
+    int slotBits = RingSettings.DEFAULT_SLOT_BITS;
+
     @Option(names = "--keys", paramLabel = "K", description = "Keys to place (default: ${DEFAULT-VALUE}).")
     int keys = 1_000_000;
 
@@ -60,7 +64,8 @@ final class RingCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         validate();
         PrintWriter out = spec.commandLine().getOut();
-        HashRing before = HashRing.builder().vnodesPerWeight(vnodes).addAll(initialNodes()).build();
+        HashRing before = HashRing.builder().vnodesPerWeight(vnodes).slotBits(slotBits)
+                .addAll(initialNodes()).build();
         HashRing after = before;
         List<String> added = new ArrayList<>();
         List<String> removed = new ArrayList<>();
@@ -110,6 +115,10 @@ final class RingCommand implements Callable<Integer> {
         if (vnodes < 1 || vnodes > RingSettings.MAX_VNODES) {
             throw new ParameterException(spec.commandLine(),
                     "--vnodes must be between 1 and " + RingSettings.MAX_VNODES + ", was " + vnodes);
+        }
+        if (slotBits < RingSettings.MIN_SLOT_BITS || slotBits > RingSettings.MAX_SLOT_BITS) {
+            throw new ParameterException(spec.commandLine(), "--slot-bits must be between "
+                    + RingSettings.MIN_SLOT_BITS + " and " + RingSettings.MAX_SLOT_BITS + ", was " + slotBits);
         }
         if (keys < 1 || keys > 50_000_000) {
             throw new ParameterException(spec.commandLine(), "--keys must be between 1 and 50000000, was " + keys);

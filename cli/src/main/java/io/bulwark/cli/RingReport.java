@@ -114,9 +114,11 @@ final class RingReport {
 
     void printText(PrintWriter out) {
         double[] targets = before.targetShares();
-        out.printf(Locale.ROOT, "ring: %d nodes, %d points per unit weight, %d points, %d zone(s), fingerprint %016x%n",
-                before.size(), before.settings().vnodesPerWeight(), before.pointCount(), before.zoneCount(),
-                before.fingerprint());
+        out.printf(Locale.ROOT, "ring: %d nodes, %d points per unit weight, %d points, 2^%d slots, %d zone(s),"
+                + " fingerprint %016x%n", before.size(), before.settings().vnodesPerWeight(), before.pointCount(),
+                before.settings().slotBits(), before.zoneCount(), before.fingerprint());
+        out.printf(Locale.ROOT, "memory: %,d bytes, %.1f KiB a node%n", before.memoryBytes(),
+                before.memoryBytes() / 1024.0 / before.size());
         out.printf(Locale.ROOT, "keys: %,d%n%n", keys);
         int n = before.size();
         int show = n <= 24 ? n : 10;
@@ -152,8 +154,10 @@ final class RingReport {
         field(b, "nodes", before.size());
         field(b, "vnodesPerWeight", before.settings().vnodesPerWeight());
         field(b, "points", before.pointCount());
+        field(b, "slotBits", before.settings().slotBits());
         field(b, "zones", before.zoneCount());
         field(b, "fingerprint", "\"" + String.format("%016x", before.fingerprint()) + "\"");
+        field(b, "memoryBytes", before.memoryBytes());
         field(b, "keys", keys);
         field(b, "peakToMean", fmt(peakToMean));
         field(b, "stddev", fmt(stddev));

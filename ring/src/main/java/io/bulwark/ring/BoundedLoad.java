@@ -48,14 +48,14 @@ public final class BoundedLoad {
         }
         // Sorting by biased position makes the signed long order the unsigned ring order.
         Arrays.sort(order);
-        int[] load = new int[ring.slotCount()];
+        int[] load = new int[ring.nodeIndexCount()];
         int[] owner = new int[keys];
         int points = ring.pointCount();
         for (long packed : order) {
             int k = (int) packed;
             int idx = ring.pointIndex(keyHashes[k]);
             while (true) {
-                int o = ring.ownerSlotAt(idx);
+                int o = ring.ownerIndexAt(idx);
                 if (load[o] < capacity[o]) {
                     load[o]++;
                     owner[k] = o;
@@ -75,7 +75,7 @@ public final class BoundedLoad {
         for (Node n : ring.nodes()) {
             total += n.weight();
         }
-        int[] capacity = new int[ring.slotCount()];
+        int[] capacity = new int[ring.nodeIndexCount()];
         for (int s = 0; s < capacity.length; s++) {
             Node n = ring.nodeAt(s);
             if (n != null) {
@@ -87,12 +87,12 @@ public final class BoundedLoad {
     }
 
     /** Re-orders a by-slot array into {@code ring.nodes()} order. */
-    static int[] inNodeOrder(HashRing ring, int[] bySlot) {
+    static int[] inNodeOrder(HashRing ring, int[] byIndex) {
         int[] out = new int[ring.size()];
-        for (int s = 0; s < bySlot.length; s++) {
-            int r = ring.rankOfSlot(s);
+        for (int s = 0; s < byIndex.length; s++) {
+            int r = ring.rankOfIndex(s);
             if (r >= 0) {
-                out[r] = bySlot[s];
+                out[r] = byIndex[s];
             }
         }
         return out;
@@ -136,7 +136,7 @@ public final class BoundedLoad {
         public int overflowed(long[] keyHashes) {
             int moved = 0;
             for (int k = 0; k < owner.length; k++) {
-                if (ring.ownerSlotAt(ring.pointIndex(keyHashes[k])) != owner[k]) {
+                if (ring.ownerIndexAt(ring.pointIndex(keyHashes[k])) != owner[k]) {
                     moved++;
                 }
             }

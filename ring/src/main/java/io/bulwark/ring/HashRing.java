@@ -15,9 +15,10 @@ import java.util.Optional;
  * <h2>Placement rule (specified in docs/RING_FORMAT.md, with golden vectors)</h2>
  * Every node gets {@code settings.pointsFor(weight)} points on a ring of 2<sup>32</sup> positions;
  * point {@code j} of a node sits at the top 32 bits of {@code mix64(seed + (j + 1) * 0x9E3779B97F4A7C15)}
- * where {@code seed} is the node id's hash. A key sits at the top 32 bits of its hash and belongs to
- * the first point at or after it (wrapping); equal positions are ordered by node id (UTF-8 bytes).
- * Replicas are the next distinct nodes clockwise from that point, taking distinct zones first.
+ * where {@code seed} is the node id's hash; equal positions are ordered by node id (UTF-8 bytes). The
+ * ring is cut into {@code 2^slotBits} equal slots; a key falls in the slot given by the top
+ * {@code slotBits} bits of its hash and belongs to the first point at or after the start of that slot
+ * (wrapping). Replicas are the next distinct nodes clockwise from that point, distinct zones first.
  *
  * <h2>Properties</h2>
  * <ul>
@@ -26,8 +27,7 @@ import java.util.Optional;
  *   <li>Minimal movement: adding a node moves keys only to it; removing one moves only its keys; no key
  *       moves between two nodes that stayed. A key's replica set changes by at most one node per change
  *       (without zones, or with {@code n} at most the number of zones).</li>
- *   <li>Lookups are a table load plus a short scan over a few sequential ints: O(1) expected, no locks,
- *       no allocation.</li>
+ *   <li>Lookups are two array loads with no loop and no branch: O(1), no locks, no allocation.</li>
  * </ul>
  *
  * <p>Instances are immutable and thread-safe; {@link #with}, {@link #without} and {@link #reweighted}
@@ -48,55 +48,55 @@ public final class HashRing implements NodeLocator {
     private final RingSettings settings;
     /** Nodes sorted by the unsigned order of their UTF-8 ids (the public order). */
     private final Node[] sorted;
-    /** {@code slotOfRank[r]} is the slot of the node at rank {@code r} in {@link #sorted}. */
-    private final int[] slotOfRank;
+    /** {@code indexOfRank[r]} is the node index of the node at rank {@code r} in {@link #sorted}. */
+    private final int[] indexOfRank;
     /**
-     * Nodes by slot. A slot is an internal, stable number: a node keeps its slot while it stays, so a
-     * change copies the owner array in bulk instead of renumbering it. Removed nodes leave a null hole
-     * that the next added node reuses. Slots never influence placement.
+     * Nodes by node index. A node index is an internal, stable number: a node keeps its index while it
+     * stays, so a change copies the owner array in bulk instead of renumbering it. Removed nodes leave a
+     * null hole that the next added node reuses. Node indexes never influence placement.
      */
-    private final Node[] bySlot;
-    private final long[] seedBySlot;
-    /** Rank (id order) of each slot's node; the tie-break for points at equal positions. */
-    private final int[] rankBySlot;
-    private final int[] zoneBySlot;
+    private final Node[] byIndex;
+    private final long[] seedByIndex;
+    /** Rank (id order) of each index's node; the tie-break for points at equal positions. */
+    private final int[] rankByIndex;
+    private final int[] zoneByIndex;
     private final int zoneCount;
-    /** The points in ring order, with their owner slots and the lookup index. */
+    /** The points in ring order, with their owners' node indexes, and the slot table. */
     private final RingPoints points;
     private final long fingerprint;
     private final List<Node> nodeList;
 
-    private HashRing(RingSettings settings, Node[] bySlot, long[] seedBySlot, RingPoints points) {
+    private HashRing(RingSettings settings, Node[] byIndex, long[] seedByIndex, RingPoints points) {
         this.settings = settings;
-        this.bySlot = bySlot;
-        this.seedBySlot = seedBySlot;
+        this.byIndex = byIndex;
+        this.seedByIndex = seedByIndex;
         this.points = points;
         int count = 0;
-        for (Node n : bySlot) {
+        for (Node n : byIndex) {
             if (n != null) {
                 count++;
             }
         }
         Integer[] order = new Integer[count];
         int c = 0;
-        for (int s = 0; s < bySlot.length; s++) {
-            if (bySlot[s] != null) {
+        for (int s = 0; s < byIndex.length; s++) {
+            if (byIndex[s] != null) {
                 order[c++] = s;
             }
         }
-        Arrays.sort(order, (a, b) -> compareIds(bySlot[a], bySlot[b]));
+        Arrays.sort(order, (a, b) -> compareIds(byIndex[a], byIndex[b]));
         this.sorted = new Node[count];
-        this.slotOfRank = new int[count];
-        this.rankBySlot = new int[bySlot.length];
-        Arrays.fill(rankBySlot, -1);
+        this.indexOfRank = new int[count];
+        this.rankByIndex = new int[byIndex.length];
+        Arrays.fill(rankByIndex, -1);
         for (int r = 0; r < count; r++) {
-            sorted[r] = bySlot[order[r]];
-            slotOfRank[r] = order[r];
-            rankBySlot[order[r]] = r;
+            sorted[r] = byIndex[order[r]];
+            indexOfRank[r] = order[r];
+            rankByIndex[order[r]] = r;
         }
         this.nodeList = Collections.unmodifiableList(Arrays.asList(sorted));
         // Zones: numbered in order of first appearance among the sorted nodes; no zones -> one zone.
-        this.zoneBySlot = new int[bySlot.length];
+        this.zoneByIndex = new int[byIndex.length];
         List<String> zones = new ArrayList<>();
         for (int r = 0; r < count; r++) {
             String z = zoneName(sorted[r]);
@@ -105,7 +105,7 @@ public final class HashRing implements NodeLocator {
                 zi = zones.size();
                 zones.add(z);
             }
-            zoneBySlot[slotOfRank[r]] = zi;
+            zoneByIndex[indexOfRank[r]] = zi;
         }
         this.zoneCount = zones.size();
         this.fingerprint = RingCodec.fingerprint(this);
@@ -122,7 +122,7 @@ public final class HashRing implements NodeLocator {
     /** An empty ring with the given settings. */
     public static HashRing empty(RingSettings settings) {
         return new HashRing(requireSettings(settings), new Node[0], new long[0],
-                RingPoints.fromSorted(new int[0], new char[0]));
+                RingPoints.fromSorted(new int[0], new char[0], settings.slotBits()));
     }
 
     /** A ring of the given nodes with default settings. */
@@ -168,7 +168,7 @@ public final class HashRing implements NodeLocator {
             total += counts[i];
         }
         checkTotal(total);
-        // At build time slot == rank, so packing (position, rank) sorts ties by id as the rule says.
+        // At build time node index == rank, so packing (position, rank) sorts ties by id as the rule says.
         long[] packed = new long[(int) total];
         int k = 0;
         for (int i = 0; i < sorted.length; i++) {
@@ -181,7 +181,7 @@ public final class HashRing implements NodeLocator {
             pos[i] = (int) (packed[i] >> 32) ^ Integer.MIN_VALUE;
             own[i] = (char) packed[i];
         }
-        return new HashRing(settings, sorted, seeds, RingPoints.fromSorted(pos, own));
+        return new HashRing(settings, sorted, seeds, RingPoints.fromSorted(pos, own, settings.slotBits()));
     }
 
     /** A builder for rings with non-default settings. */
@@ -192,6 +192,7 @@ public final class HashRing implements NodeLocator {
     /** Builds a {@link HashRing}; not thread-safe. */
     public static final class Builder {
         private int vnodes = RingSettings.DEFAULT_VNODES;
+        private int slotBits = RingSettings.DEFAULT_SLOT_BITS;
         private KeyHasher hasher = KeyHashers.defaultHasher();
         private final List<Node> nodes = new ArrayList<>();
 
@@ -201,6 +202,12 @@ public final class HashRing implements NodeLocator {
         /** Ring points per unit weight; default {@value RingSettings#DEFAULT_VNODES}. */
         public Builder vnodesPerWeight(int v) {
             this.vnodes = v;
+            return this;
+        }
+
+        /** Slot bits; default {@value RingSettings#DEFAULT_SLOT_BITS}. */
+        public Builder slotBits(int bits) {
+            this.slotBits = bits;
             return this;
         }
 
@@ -224,7 +231,7 @@ public final class HashRing implements NodeLocator {
 
         /** Builds the ring; see {@link HashRing#of(RingSettings, Collection)} for the exceptions. */
         public HashRing build() {
-            return HashRing.of(new RingSettings(vnodes, hasher), nodes);
+            return HashRing.of(new RingSettings(vnodes, slotBits, hasher), nodes);
         }
     }
 
@@ -248,16 +255,16 @@ public final class HashRing implements NodeLocator {
         checkNodeCount(sorted.length + 1);
         int count = settings.pointsFor(node.weight());
         checkTotal((long) points.size() + count);
-        int slot = 0;
-        while (slot < bySlot.length && bySlot[slot] != null) {
-            slot++;
+        int at = 0;
+        while (at < byIndex.length && byIndex[at] != null) {
+            at++;
         }
-        Node[] newBySlot = Arrays.copyOf(bySlot, Math.max(bySlot.length, slot + 1));
-        long[] newSeeds = Arrays.copyOf(seedBySlot, newBySlot.length);
-        newBySlot[slot] = node;
-        newSeeds[slot] = nodeSeed(settings, node.id());
-        return new HashRing(settings, newBySlot, newSeeds,
-                points.insert(nodePoints(newSeeds[slot], count), slot, ranksWith(newBySlot)));
+        Node[] newByIndex = Arrays.copyOf(byIndex, Math.max(byIndex.length, at + 1));
+        long[] newSeeds = Arrays.copyOf(seedByIndex, newByIndex.length);
+        newByIndex[at] = node;
+        newSeeds[at] = nodeSeed(settings, node.id());
+        return new HashRing(settings, newByIndex, newSeeds,
+                points.insert(nodePoints(newSeeds[at], count), at, ranksWith(newByIndex)));
     }
 
     /**
@@ -266,12 +273,12 @@ public final class HashRing implements NodeLocator {
      * @throws UnknownNodeException if there is no such node
      */
     public HashRing without(String nodeId) {
-        int slot = slotOfRank[requireOrdinal(nodeId)];
-        Node[] newBySlot = bySlot.clone();
-        newBySlot[slot] = null;
-        int count = settings.pointsFor(bySlot[slot].weight());
-        return new HashRing(settings, newBySlot, seedBySlot.clone(),
-                points.remove(nodePoints(seedBySlot[slot], count), slot));
+        int at = indexOfRank[requireOrdinal(nodeId)];
+        Node[] newByIndex = byIndex.clone();
+        newByIndex[at] = null;
+        int count = settings.pointsFor(byIndex[at].weight());
+        return new HashRing(settings, newByIndex, seedByIndex.clone(),
+                points.remove(nodePoints(seedByIndex[at], count), at));
     }
 
     /**
@@ -282,16 +289,16 @@ public final class HashRing implements NodeLocator {
      * @throws InvalidNodeException if the weight is not allowed
      */
     public HashRing reweighted(String nodeId, double weight) {
-        int slot = slotOfRank[requireOrdinal(nodeId)];
-        Node updated = bySlot[slot].withWeight(weight);
-        int oldCount = settings.pointsFor(bySlot[slot].weight());
+        int at = indexOfRank[requireOrdinal(nodeId)];
+        Node updated = byIndex[at].withWeight(weight);
+        int oldCount = settings.pointsFor(byIndex[at].weight());
         int newCount = settings.pointsFor(weight);
         checkTotal((long) points.size() - oldCount + newCount);
-        Node[] newBySlot = bySlot.clone();
-        newBySlot[slot] = updated;
-        RingPoints without = points.remove(nodePoints(seedBySlot[slot], oldCount), slot);
-        return new HashRing(settings, newBySlot, seedBySlot.clone(),
-                without.insert(nodePoints(seedBySlot[slot], newCount), slot, ranksWith(newBySlot)));
+        Node[] newByIndex = byIndex.clone();
+        newByIndex[at] = updated;
+        RingPoints without = points.remove(nodePoints(seedByIndex[at], oldCount), at);
+        return new HashRing(settings, newByIndex, seedByIndex.clone(),
+                without.insert(nodePoints(seedByIndex[at], newCount), at, ranksWith(newByIndex)));
     }
 
     /** The first {@code count} points of the node with this seed, as unsigned positions sorted unsigned. */
@@ -304,7 +311,7 @@ public final class HashRing implements NodeLocator {
         return p;
     }
 
-    /** Ranks (id order) by slot for a slot table. */
+    /** Ranks (id order) by node index for a node table. */
     private static int[] ranksWith(Node[] slots) {
         Integer[] order = new Integer[slots.length];
         int c = 0;
@@ -372,7 +379,7 @@ public final class HashRing implements NodeLocator {
         if (sorted.length == 0) {
             throw new EmptyRingException("the ring has no nodes; add a node before looking up keys");
         }
-        return bySlot[points.ownerOf(keyHash)];
+        return byIndex[points.ownerOf(keyHash)];
     }
 
     @Override
@@ -405,8 +412,8 @@ public final class HashRing implements NodeLocator {
 
     /** Walks clockwise from point {@code start}: distinct zones first, then distinct nodes. */
     int replicasFromPoint(int start, Node[] out, int n) {
-        int[] zoneOf = this.zoneBySlot;
-        Node[] nodes = this.bySlot;
+        int[] zoneOf = this.zoneByIndex;
+        Node[] nodes = this.byIndex;
         RingPoints own = this.points;
         int points = own.size();
         int k = 0;
@@ -463,26 +470,21 @@ public final class HashRing implements NodeLocator {
     }
 
     /**
-     * The exact fraction of the key space each node owns, in {@link #nodes()} order; sums to 1.
-     * Key-level shares converge to these as the number of keys grows.
+     * The exact fraction of the key space (of the slots) each node owns, in {@link #nodes()} order; sums
+     * to 1. Key-level shares converge to these as the number of keys grows.
      */
     public double[] shares() {
-        double[] bySlotShare = new double[bySlot.length];
         double[] share = new double[sorted.length];
-        int[] positions = points.positions();
-        char[] owners = points.owners();
-        int n = positions.length;
-        if (n == 0) {
+        if (sorted.length == 0) {
             return share;
         }
-        for (int i = 1; i < n; i++) {
-            long arc = Integer.toUnsignedLong(positions[i]) - Integer.toUnsignedLong(positions[i - 1]);
-            bySlotShare[owners[i]] += arc;
+        long[] slotsByIndex = new long[byIndex.length];
+        int slots = points.slots();
+        for (int s = 0; s < slots; s++) {
+            slotsByIndex[points.owner(points.pointOfSlot(s))]++;
         }
-        long wrap = (1L << 32) - Integer.toUnsignedLong(positions[n - 1]) + Integer.toUnsignedLong(positions[0]);
-        bySlotShare[owners[0]] += wrap;
         for (int r = 0; r < share.length; r++) {
-            share[r] = bySlotShare[slotOfRank[r]] / (double) (1L << 32);
+            share[r] = slotsByIndex[indexOfRank[r]] / (double) slots;
         }
         return share;
     }
@@ -507,7 +509,7 @@ public final class HashRing implements NodeLocator {
 
     /** Approximate heap bytes held by this ring's lookup structures (points, owners, index, nodes). */
     public long memoryBytes() {
-        long arrays = 16L * 9 + points.memoryBytes() + (8L + 4 + 4 + 4 + 4) * bySlot.length + 8L * sorted.length;
+        long arrays = 16L * 9 + points.memoryBytes() + (8L + 4 + 4 + 4 + 4) * byIndex.length + 8L * sorted.length;
         long nodeObjects = 0;
         for (Node n : sorted) {
             nodeObjects += 32 + 40 + n.id().length() + (n.zone() == null ? 0 : 40 + n.zone().length());
@@ -543,23 +545,33 @@ public final class HashRing implements NodeLocator {
     // ----------------------------------------------------------------------------------------------
     // Package-private views for RingDiff, BoundedLoad and PartitionTable.
 
-    /** Number of internal slots (at least {@link #size()}; holes are null). */
-    int slotCount() {
-        return bySlot.length;
+    /** Number of internal node indexes (at least {@link #size()}; holes are null). */
+    int nodeIndexCount() {
+        return byIndex.length;
     }
 
-    /** The node in a slot, or null for a hole. */
+    /** The node at a node index, or null for a hole. */
     Node nodeAt(int slot) {
-        return bySlot[slot];
+        return byIndex[slot];
     }
 
-    /** Rank of a slot's node in {@link #nodes()} order, or -1 for a hole. */
-    int rankOfSlot(int slot) {
-        return rankBySlot[slot];
+    /** Rank of an index's node in {@link #nodes()} order, or -1 for a hole. */
+    int rankOfIndex(int slot) {
+        return rankByIndex[slot];
     }
 
-    int ownerSlotAt(int pointIndex) {
+    int ownerIndexAt(int pointIndex) {
         return points.owner(pointIndex);
+    }
+
+    /** Number of key slots ({@code 2^slotBits}). */
+    int keySlots() {
+        return points.slots();
+    }
+
+    /** The point that owns every key of key slot {@code s}. */
+    int pointOfKeySlot(int s) {
+        return points.pointOfSlot(s);
     }
 
     /** Unsigned positions of all points in ring order (a new array). */

@@ -73,7 +73,7 @@ public final class PartitionTable {
         }
         int rf = replicationFactor;
         int[] capacity = BoundedLoad.capacities(ring, (long) partitions * rf, epsilon);
-        int[] load = new int[ring.slotCount()];
+        int[] load = new int[ring.nodeIndexCount()];
         Node[] out = new Node[partitions * rf];
         int[] chosen = new int[rf];
         int points = ring.pointCount();
@@ -91,7 +91,7 @@ public final class PartitionTable {
                 boolean needRoom = pass == 1 || pass == 3;
                 int idx = start;
                 for (int steps = 0; steps < points && k < rf; steps++) {
-                    int o = ring.ownerSlotAt(idx);
+                    int o = ring.ownerIndexAt(idx);
                     if ((!needRoom || load[o] < capacity[o]) && !contains(chosen, k, o)
                             && (!zonesOnly || !zoneTaken(ring, chosen, k, o))) {
                         chosen[k++] = o;

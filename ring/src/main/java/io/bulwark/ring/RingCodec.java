@@ -15,6 +15,7 @@ import java.util.zip.CRC32C;
  * algorithm         u8  (1 = ring/v1: point rule of HashRing)
  * hasherId          u8 length + ASCII
  * vnodesPerWeight   i32
+ * slotBits          u8
  * nodeCount         i32
  * per node, sorted by UTF-8 id:
  *   id              u16 length + UTF-8
@@ -41,7 +42,7 @@ final class RingCodec {
 
     static byte[] encode(HashRing ring, boolean withChecksum) {
         byte[] hasherId = ring.hasher().id().getBytes(StandardCharsets.US_ASCII);
-        int size = 4 + 1 + 1 + 1 + hasherId.length + 4 + 4 + (withChecksum ? 4 : 0);
+        int size = 4 + 1 + 1 + 1 + hasherId.length + 4 + 1 + 4 + (withChecksum ? 4 : 0);
         List<byte[]> ids = new ArrayList<>();
         List<byte[]> zones = new ArrayList<>();
         for (Node n : ring.nodes()) {
@@ -54,7 +55,7 @@ final class RingCodec {
         ByteBuffer b = ByteBuffer.allocate(size);
         b.put(MAGIC).put((byte) FORMAT_VERSION).put((byte) ALGORITHM_RING_V1);
         b.put((byte) hasherId.length).put(hasherId);
-        b.putInt(ring.settings().vnodesPerWeight()).putInt(ring.size());
+        b.putInt(ring.settings().vnodesPerWeight()).put((byte) ring.settings().slotBits()).putInt(ring.size());
         for (int i = 0; i < ring.size(); i++) {
             b.putShort((short) ids.get(i).length).put(ids.get(i));
             b.putDouble(ring.nodes().get(i).weight());
@@ -108,6 +109,7 @@ final class RingCodec {
             b.get(hasherId);
             KeyHasher hasher = KeyHashers.byId(new String(hasherId, StandardCharsets.US_ASCII));
             int vnodes = b.getInt();
+            int slotBits = b.get() & 0xFF;
             int count = b.getInt();
             if (count < 0 || count > HashRing.MAX_NODES) {
                 throw new RingFormatException("bad node count " + count);
@@ -129,7 +131,7 @@ final class RingCodec {
             if (b.hasRemaining()) {
                 throw new RingFormatException(b.remaining() + " unexpected trailing bytes in serialized ring");
             }
-            return HashRing.of(new RingSettings(vnodes, hasher), nodes);
+            return HashRing.of(new RingSettings(vnodes, slotBits, hasher), nodes);
         } catch (java.nio.BufferUnderflowException e) {
             throw new RingFormatException("serialized ring is truncated");
         } catch (InvalidNodeException | DuplicateNodeException e) {

@@ -7,9 +7,9 @@ import java.util.List;
 /**
  * Computes the {@link MigrationPlan} between two rings.
  *
- * <p>Between two consecutive points of either ring, every key has the same owner point in both
- * rings, so the plan is exact: it looks at each elementary range once (time linear in the total
- * number of points, times the replication factor) and merges adjacent ranges with the same move.
+ * <p>Every key of a slot has the same replicas in a ring, so the plan is exact: it compares each slot
+ * once (time linear in the number of slots, times the replication factor) and merges adjacent slots
+ * with the same move.
  * Stateless and thread-safe.
  */
 public final class RingDiff {
@@ -37,39 +37,38 @@ public final class RingDiff {
             throw new NotEnoughNodesException("replication factor must be between 1 and the smaller ring's size ("
                     + Math.min(before.size(), after.size()) + "), was " + rf);
         }
-        long[] bounds = boundaries(before, after);
+        if (before.settings().slotBits() != after.settings().slotBits()) {
+            throw new IllegalArgumentException("rings use different slotBits (" + before.settings().slotBits()
+                    + " vs " + after.settings().slotBits() + "); keys would not line up");
+        }
+        int slots = before.keySlots();
+        int lowBits = 32 - before.settings().slotBits();
         Node[] a = new Node[rf];
         Node[] b = new Node[rf];
         List<RangeMove> moves = new ArrayList<>();
-        long start = 0;
-        long openStart = -1;
+        int openStart = -1;
         Node[] openFrom = null;
         Node[] openTo = null;
-        for (long end : bounds) {
-            long keyHash = end << 32;
-            before.replicas(keyHash, a, rf);
-            after.replicas(keyHash, b, rf);
-            boolean changed = !a[0].id().equals(b[0].id()) || !sameSet(a, b);
-            if (changed) {
-                if (openFrom != null && Arrays.equals(openFrom, a) && Arrays.equals(openTo, b)) {
-                    // extend the open move
-                } else {
-                    if (openFrom != null) {
-                        moves.add(new RangeMove(openStart, start - 1, List.of(openFrom), List.of(openTo)));
-                    }
-                    openStart = start;
-                    openFrom = a.clone();
-                    openTo = b.clone();
-                }
-            } else if (openFrom != null) {
-                moves.add(new RangeMove(openStart, start - 1, List.of(openFrom), List.of(openTo)));
+        for (int s = 0; s <= slots; s++) {
+            boolean changed = false;
+            if (s < slots) {
+                // Every key of a slot has the same replicas, so the slot is the unit of the plan.
+                before.replicasFromPoint(before.pointOfKeySlot(s), a, rf);
+                after.replicasFromPoint(after.pointOfKeySlot(s), b, rf);
+                changed = !a[0].id().equals(b[0].id()) || !sameSet(a, b);
+            }
+            boolean extends_ = changed && openFrom != null && Arrays.equals(openFrom, a) && Arrays.equals(openTo, b);
+            if (openFrom != null && !extends_) {
+                moves.add(new RangeMove((long) openStart << lowBits, ((long) s << lowBits) - 1, List.of(openFrom),
+                        List.of(openTo)));
                 openFrom = null;
                 openTo = null;
             }
-            start = end + 1;
-        }
-        if (openFrom != null) {
-            moves.add(new RangeMove(openStart, start - 1, List.of(openFrom), List.of(openTo)));
+            if (changed && openFrom == null) {
+                openStart = s;
+                openFrom = a.clone();
+                openTo = b.clone();
+            }
         }
         return new MigrationPlan(rf, moves);
     }
@@ -90,30 +89,4 @@ public final class RingDiff {
         return true;
     }
 
-    /** Sorted distinct end positions of the elementary ranges, always ending with 2^32 - 1. */
-    private static long[] boundaries(HashRing x, HashRing y) {
-        int[] px = x.pointPositions();
-        int[] py = y.pointPositions();
-        int n = px.length;
-        int m = py.length;
-        long[] all = new long[n + m + 1];
-        int k = 0;
-        int i = 0;
-        int j = 0;
-        while (i < n || j < m) {
-            long next;
-            if (j == m || i < n && Integer.toUnsignedLong(px[i]) <= Integer.toUnsignedLong(py[j])) {
-                next = Integer.toUnsignedLong(px[i++]);
-            } else {
-                next = Integer.toUnsignedLong(py[j++]);
-            }
-            if (k == 0 || all[k - 1] != next) {
-                all[k++] = next;
-            }
-        }
-        if (k == 0 || all[k - 1] != (1L << 32) - 1) {
-            all[k++] = (1L << 32) - 1;
-        }
-        return Arrays.copyOf(all, k);
-    }
 }

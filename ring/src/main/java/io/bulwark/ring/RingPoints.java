@@ -3,30 +3,27 @@ package io.bulwark.ring;
 import java.util.Arrays;
 
 /**
- * The sorted points of a {@link HashRing}, compressed for fast lookups and cheap changes.
+ * The sorted points of a {@link HashRing} and its slot table.
  *
- * <p>The 2<sup>32</sup> positions are cut into 2<sup>bits</sup> buckets ({@code bits} is 16 to 30,
- * chosen so that a bucket holds 2 to 4 points on average). {@code index[b]} is the first point of
- * bucket {@code b} ({@code index[2^bits]} is the point count). A point is one int: the low
- * {@code 32 - bits} bits of its position (at most 16) above its owner's 16-bit slot.
+ * <p>The 2<sup>32</sup> positions are cut into 2<sup>bits</sup> slots (the ring's {@code slotBits}
+ * setting). {@code index[s]} is the first point at or after the start of slot {@code s}
+ * ({@code index[2^bits]} is the point count), which is also the owner point of every key in the slot:
+ * placement quantizes keys to slot starts. A point is one int: the low {@code 32 - bits} bits of its
+ * position (at most 16) above its owner's 16-bit slot number.
  *
  * <p>Why this shape: at a thousand nodes the points no longer fit in the CPU caches, so a lookup costs
- * what its dependent memory accesses cost. Here that is two (the index entry, then one cache line holding
- * both the positions and the owners of the bucket's points), and the bucket is scanned without branches,
- * so consecutive lookups overlap their cache misses. A point costs about 5 bytes, so a change, which
- * must copy the arrays (snapshots are immutable), moves as little memory as possible.
+ * what its dependent memory accesses and instructions cost. Here it is two loads (the slot's index
+ * entry, then the point holding the owner), no loop and no branch, so consecutive lookups overlap
+ * their cache misses. A point costs 4 bytes and a slot 4, so a change, which must copy the arrays
+ * (snapshots are immutable), moves as little memory as the lookup path allows.
  *
  * <p>Immutable; every method that changes the points returns a new instance.
  */
 final class RingPoints {
 
-    static final int MIN_BITS = 16;
-    static final int MAX_BITS = 30;
-    /** Points compared branch-free per lookup; a bucket holds at most this many about 98% of the time. */
-    static final int SCAN = 8;
     private static final int OWNER_MASK = 0xFFFF;
 
-    /** {@code low << 16 | ownerSlot} per point, in ring order, followed by {@link #SCAN} padding entries. */
+    /** {@code low << 16 | ownerSlot} per point, in ring order. */
     private final int[] packed;
     final int[] index;
     final int bits;
@@ -35,9 +32,9 @@ final class RingPoints {
     private final int lowMask;
     private final int shift;
 
-    private RingPoints(int[] packed, int size, int[] index, int bits) {
+    private RingPoints(int[] packed, int[] index, int bits) {
         this.packed = packed;
-        this.size = size;
+        this.size = packed.length;
         this.index = index;
         this.bits = bits;
         this.lowBits = 32 - bits;
@@ -45,18 +42,11 @@ final class RingPoints {
         this.shift = 64 - bits;
     }
 
-    /** About 2 to 4 points per bucket, but at least {@value #MIN_BITS} bits so low parts fit in 16 bits. */
-    static int bitsFor(int points) {
-        int bits = 32 - Integer.numberOfLeadingZeros(Math.max(points - 1, 1)) - 2;
-        return Math.max(MIN_BITS, Math.min(bits, MAX_BITS));
-    }
-
-    /** Compresses points given as unsigned positions sorted in unsigned order, with their owner slots. */
-    static RingPoints fromSorted(int[] positions, char[] owners) {
-        int bits = bitsFor(positions.length);
+    /** Builds from unsigned positions sorted in unsigned order, with their owner slots. */
+    static RingPoints fromSorted(int[] positions, char[] owners, int bits) {
         int lowBits = 32 - bits;
         int lowMask = (int) ((1L << lowBits) - 1);
-        int[] packed = new int[positions.length + SCAN];
+        int[] packed = new int[positions.length];
         int[] index = new int[(1 << bits) + 1];
         int i = 0;
         for (int b = 0; b < 1 << bits; b++) {
@@ -67,7 +57,7 @@ final class RingPoints {
             }
         }
         index[1 << bits] = i;
-        return new RingPoints(packed, positions.length, index, bits);
+        return new RingPoints(packed, index, bits);
     }
 
     int size() {
@@ -77,6 +67,17 @@ final class RingPoints {
     /** The owner slot of point {@code i}. */
     int owner(int i) {
         return packed[i] & OWNER_MASK;
+    }
+
+    /** Number of slots. */
+    int slots() {
+        return 1 << bits;
+    }
+
+    /** The point that owns every key of slot {@code s}. */
+    int pointOfSlot(int s) {
+        int i = index[s];
+        return i < size ? i : 0;
     }
 
     /** The unsigned position of every point, in order (allocates a new array). */
@@ -90,36 +91,10 @@ final class RingPoints {
         return out;
     }
 
-    /** The owner slots of every point, in order (allocates a new array). */
-    char[] owners() {
-        char[] out = new char[size];
-        for (int i = 0; i < size; i++) {
-            out[i] = (char) (packed[i] & OWNER_MASK);
-        }
-        return out;
-    }
-
-    /** The point that owns a key: the first point at or after the key's position, wrapping. */
+    /** The point that owns a key: the first point at or after its slot's start, wrapping. */
     int find(long keyHash) {
-        int b = (int) (keyHash >>> shift);
-        int keyLow = (int) (keyHash >>> 32) & lowMask;
-        int[] p = packed;
-        int i = index[b];
-        int end = index[b + 1];
-        if (end - i <= SCAN) {
-            // Count the bucket's points below the key without branches: no mispredicted loop exit, so
-            // the CPU can overlap the cache misses of consecutive lookups. packed has SCAN entries of padding.
-            int c = 0;
-            for (int j = 0; j < SCAN; j++) {
-                c += ((p[i + j] >>> 16) - keyLow >>> 31) & (i + j - end >>> 31);
-            }
-            i += c;
-        } else {
-            while (i < end && p[i] >>> 16 < keyLow) {
-                i++;
-            }
-        }
-        return i == size ? 0 : i;
+        int i = index[(int) (keyHash >>> shift)];
+        return i < size ? i : 0;
     }
 
     /** The owner slot of the point that owns a key. */
@@ -134,7 +109,7 @@ final class RingPoints {
     RingPoints insert(int[] added, int slot, int[] rank) {
         int n = size;
         int total = n + added.length;
-        int[] out = new int[total + SCAN];
+        int[] out = new int[total];
         int i = 0;
         int k = 0;
         int myRank = rank[slot];
@@ -151,14 +126,14 @@ final class RingPoints {
             out[k++] = l << 16 | slot;
         }
         System.arraycopy(packed, i, out, k, n - i);
-        return new RingPoints(out, total, patchIndex(added, +1), bits).relayout();
+        return new RingPoints(out, patchIndex(added, +1), bits);
     }
 
     /** These points without {@code gone} (unsigned positions, sorted unsigned), which {@code slot} owns. */
     RingPoints remove(int[] gone, int slot) {
         int n = size;
         int total = n - gone.length;
-        int[] out = new int[total + SCAN];
+        int[] out = new int[total];
         int i = 0;
         int k = 0;
         for (int g : gone) {
@@ -173,7 +148,7 @@ final class RingPoints {
             i = at + 1;
         }
         System.arraycopy(packed, i, out, k, n - i);
-        return new RingPoints(out, total, patchIndex(gone, -1), bits).relayout();
+        return new RingPoints(out, patchIndex(gone, -1), bits);
     }
 
     /** The index after inserting (+1) or removing (-1) the sorted positions {@code changed}. */
@@ -188,14 +163,6 @@ final class RingPoints {
         }
         patched[index.length - 1] = index[index.length - 1] + sign * changed.length;
         return patched;
-    }
-
-    /** This layout, or the same points re-bucketed if the point count now calls for other bits. */
-    private RingPoints relayout() {
-        if (bitsFor(size) == bits) {
-            return this;
-        }
-        return fromSorted(positions(), owners());
     }
 
     /** First index in {@code [from, to)} whose low part is at least {@code key}. */

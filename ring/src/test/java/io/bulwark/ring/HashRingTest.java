@@ -31,7 +31,7 @@ class HashRingTest {
     void goldenPlacementOfTheFiveNodeExampleRing() {
         // Published in docs/RING_FORMAT.md: a client in any language must reproduce these.
         HashRing ring = ring(5);
-        assertThat(ring.fingerprint()).isEqualTo(0xB32B3C24FE08D1D2L);
+        assertThat(ring.fingerprint()).isEqualTo(0xEAA786ED9AC21581L);
         assertThat(ring.locate("item1").id()).isEqualTo("node-2");
         assertThat(ring.locate("item5").id()).isEqualTo("node-3");
         assertThat(ring.locate("user:1001").id()).isEqualTo("node-4");
@@ -39,8 +39,8 @@ class HashRingTest {
         ring.replicas(XxHash64.INSTANCE.hash("order:42"), out, 3);
         assertThat(Arrays.stream(out).map(Node::id)).containsExactly("node-4", "node-5", "node-1");
         assertThat(Base64.getEncoder().encodeToString(ring.serialize())).isEqualTo(
-                "QldSRwEBB3h4aDY0LzEAABAAAAAABQAGbm9kZS0xP/AAAAAAAAD//wAGbm9kZS0yP/AAAAAAAAD//wAGbm9kZS0zP/AAAAAAAAD//wAG"
-                        + "bm9kZS00P/AAAAAAAAD//wAGbm9kZS01P/AAAAAAAAD//69THJM=");
+                "QldSRwEBB3h4aDY0LzEAABAAFAAAAAUABm5vZGUtMT/wAAAAAAAA//8ABm5vZGUtMj/wAAAAAAAA//8ABm5vZGUtMz/wAAAAAAAA//8A"
+                        + "Bm5vZGUtND/wAAAAAAAA//8ABm5vZGUtNT/wAAAAAAAA//8JvpAN");
     }
 
     @Test
@@ -64,12 +64,15 @@ class HashRingTest {
                 Node.of("d", 1, "z3"), Node.of("e", 1, null), Node.of("é-unicode", 1, "z2"));
         HashRing ring = HashRing.builder().vnodesPerWeight(64).addAll(nodes).build();
         SpecRing spec = new SpecRing(nodes, 64);
+        HashRing fine = HashRing.builder().vnodesPerWeight(64).slotBits(24).addAll(nodes).build();
+        SpecRing fineSpec = new SpecRing(nodes, 64, 24);
         Node[] out = new Node[4];
         for (int i = 0; i < 5_000; i++) {
             long key = random.nextLong();
             assertThat(ring.locate(key).id()).isEqualTo(spec.locate(key));
             ring.replicas(key, out, 4);
             assertThat(Arrays.stream(out).map(Node::id).toList()).isEqualTo(spec.replicas(key, 4));
+            assertThat(fine.locate(key).id()).isEqualTo(fineSpec.locate(key));
         }
         // Keys exactly on point positions and at the ends of the hash space.
         for (long key : new long[] {0L, -1L, Long.MIN_VALUE, Long.MAX_VALUE}) {
@@ -136,6 +139,8 @@ class HashRingTest {
                 .isNotEqualTo(base.fingerprint());
         assertThat(HashRing.of(new RingSettings(4096, new XxHash64(1)), nodes(5)).fingerprint())
                 .isNotEqualTo(base.fingerprint());
+        assertThat(HashRing.of(new RingSettings(4096, 21, XxHash64.INSTANCE), nodes(5)).fingerprint())
+                .isNotEqualTo(base.fingerprint());
         assertThat(base.reweighted("node-1", 1).fingerprint()).isEqualTo(base.fingerprint());
     }
 
@@ -193,6 +198,8 @@ class HashRingTest {
                 .hasMessageContaining("buffer must hold at least 2");
         assertThatThrownBy(() -> new RingSettings(0, XxHash64.INSTANCE)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("vnodesPerWeight must be between 1 and 65536, was 0");
+        assertThatThrownBy(() -> new RingSettings(1, 15, XxHash64.INSTANCE))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("slotBits must be between 16 and 26");
     }
 
     @Test

@@ -19,8 +19,14 @@ final class SpecRing {
     }
 
     private final List<Point> points = new ArrayList<>();
+    private final int slotBits;
 
     SpecRing(List<Node> nodes, int vnodesPerWeight) {
+        this(nodes, vnodesPerWeight, 20);
+    }
+
+    SpecRing(List<Node> nodes, int vnodesPerWeight, int slotBits) {
+        this.slotBits = slotBits;
         var xxh = XXHashFactory.safeInstance().hash64();
         for (Node n : nodes) {
             byte[] id = n.id().getBytes(StandardCharsets.UTF_8);
@@ -39,7 +45,8 @@ final class SpecRing {
     }
 
     private int successor(long keyHash) {
-        long p = keyHash >>> 32;
+        // The key's slot start: the top slotBits bits of its hash, as a 32-bit ring position.
+        long p = (keyHash >>> (64 - slotBits)) << (32 - slotBits);
         for (int i = 0; i < points.size(); i++) {
             if (points.get(i).position() >= p) {
                 return i;
