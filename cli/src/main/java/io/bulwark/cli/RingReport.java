@@ -1,6 +1,7 @@
 package io.bulwark.cli;
 
 import io.bulwark.ring.HashRing;
+import io.bulwark.ring.NodeLocator;
 import io.bulwark.ring.Node;
 import io.bulwark.ring.XxHash64;
 import java.io.PrintWriter;
@@ -12,8 +13,8 @@ import java.util.Map;
 /** Balance and movement of a set of keys on a ring before and after a membership change. */
 final class RingReport {
 
-    final HashRing before;
-    final HashRing after;
+    final NodeLocator before;
+    final NodeLocator after;
     final int keys;
     final long[] perNodeBefore;
     final List<String> added;
@@ -24,7 +25,7 @@ final class RingReport {
     private final double peakToMean;
     private final double stddev;
 
-    private RingReport(HashRing before, HashRing after, int keys, long[] perNodeBefore, List<String> added,
+    private RingReport(NodeLocator before, NodeLocator after, int keys, long[] perNodeBefore, List<String> added,
             List<String> removed, long moved, long movedBetweenStayers, double idealMoved) {
         this.before = before;
         this.after = after;
@@ -35,7 +36,7 @@ final class RingReport {
         this.moved = moved;
         this.movedBetweenStayers = movedBetweenStayers;
         this.idealMoved = idealMoved;
-        double[] targets = before.targetShares();
+        double[] targets = targetShares(before);
         double peak = 0;
         double sumSq = 0;
         for (int i = 0; i < perNodeBefore.length; i++) {
@@ -52,7 +53,7 @@ final class RingReport {
         return XxHash64.INSTANCE.hash(seed * 0x9E3779B97F4A7C15L + i);
     }
 
-    static RingReport measure(HashRing before, HashRing after, int keys, long seed, List<String> added,
+    static RingReport measure(NodeLocator before, NodeLocator after, int keys, long seed, List<String> added,
             List<String> removed) {
         Map<Node, Integer> ordinal = new HashMap<>();
         for (int i = 0; i < before.size(); i++) {
@@ -70,7 +71,7 @@ final class RingReport {
                 Node now = after.locate(h);
                 if (!was.id().equals(now.id())) {
                     moved++;
-                    if (after.contains(was.id()) && before.contains(now.id())) {
+                    if (contains(after, was.id()) && contains(before, now.id())) {
                         stayersMoved++;
                     }
                 }
@@ -79,8 +80,8 @@ final class RingReport {
         double ideal = 0;
         if (changed) {
             // The share that must move: what the newcomers own after, plus what the leavers owned before.
-            double addedWeight = added.stream().mapToDouble(id -> after.node(id).orElseThrow().weight()).sum();
-            double removedWeight = removed.stream().mapToDouble(id -> before.node(id).orElseThrow().weight()).sum();
+            double addedWeight = weightOf(after, added);
+            double removedWeight = weightOf(before, removed);
             double totalAfter = after.nodes().stream().mapToDouble(Node::weight).sum();
             double totalBefore = before.nodes().stream().mapToDouble(Node::weight).sum();
             double a = addedWeight / totalAfter;
@@ -90,6 +91,20 @@ final class RingReport {
             ideal = keys * (a + r - r * a);
         }
         return new RingReport(before, after, keys, counts, added, removed, moved, stayersMoved, ideal);
+    }
+
+    /** Each node's weight over the total weight, in {@code nodes()} order. */
+    static double[] targetShares(NodeLocator locator) {
+        double total = locator.nodes().stream().mapToDouble(Node::weight).sum();
+        return locator.nodes().stream().mapToDouble(n -> n.weight() / total).toArray();
+    }
+
+    private static boolean contains(NodeLocator locator, String id) {
+        return locator.nodes().stream().anyMatch(n -> n.id().equals(id));
+    }
+
+    private static double weightOf(NodeLocator locator, List<String> ids) {
+        return locator.nodes().stream().filter(n -> ids.contains(n.id())).mapToDouble(Node::weight).sum();
     }
 
     long moved() {
@@ -113,12 +128,17 @@ final class RingReport {
     }
 
     void printText(PrintWriter out) {
-        double[] targets = before.targetShares();
-        out.printf(Locale.ROOT, "ring: %d nodes, %d points per unit weight, %d points, 2^%d slots, %d zone(s),"
-                + " fingerprint %016x%n", before.size(), before.settings().vnodesPerWeight(), before.pointCount(),
-                before.settings().slotBits(), before.zoneCount(), before.fingerprint());
-        out.printf(Locale.ROOT, "memory: %,d bytes, %.1f KiB a node%n", before.memoryBytes(),
-                before.memoryBytes() / 1024.0 / before.size());
+        double[] targets = targetShares(before);
+        if (before instanceof HashRing ring) {
+            out.printf(Locale.ROOT, "ring: %d nodes, %d points per unit weight, %d points, 2^%d slots, %d zone(s),"
+                    + " fingerprint %016x%n", ring.size(), ring.settings().vnodesPerWeight(), ring.pointCount(),
+                    ring.settings().slotBits(), ring.zoneCount(), ring.fingerprint());
+            out.printf(Locale.ROOT, "memory: %,d bytes, %.1f KiB a node%n", ring.memoryBytes(),
+                    ring.memoryBytes() / 1024.0 / ring.size());
+        } else {
+            out.printf(Locale.ROOT, "%s: %d nodes, fingerprint %016x%n", before.algorithm(), before.size(),
+                    before.fingerprint());
+        }
         out.printf(Locale.ROOT, "keys: %,d%n%n", keys);
         int n = before.size();
         int show = n <= 24 ? n : 10;
@@ -141,23 +161,27 @@ final class RingReport {
             out.printf(Locale.ROOT, "%nchange: +%s -%s -> %d nodes%n", added, removed, after.size());
             out.printf(Locale.ROOT, "moved: %,d keys (%.3f%%), ideal %,.0f: %.4fx the ideal%n", moved,
                     100.0 * moved / keys, idealMoved, idealMoved == 0 ? 0 : moved / idealMoved);
+            boolean promised = before.algorithm().equals("ring") || before.algorithm().equals("rendezvous");
             out.printf(Locale.ROOT, "moved between nodes that stayed: %,d%s%n", movedBetweenStayers,
-                    movedBetweenStayers == 0 ? " (minimal movement holds)" : "  <-- VIOLATION");
+                    movedBetweenStayers == 0 ? " (minimal movement holds)"
+                            : promised ? "  <-- VIOLATION" : " (" + before.algorithm() + " does not promise minimal movement)");
         }
     }
 
     String toJson() {
         StringBuilder b = new StringBuilder(4096);
-        double[] targets = before.targetShares();
+        double[] targets = targetShares(before);
         b.append("{\n");
-        field(b, "algorithm", "\"ring\"");
+        field(b, "algorithm", quote(before.algorithm()));
         field(b, "nodes", before.size());
-        field(b, "vnodesPerWeight", before.settings().vnodesPerWeight());
-        field(b, "points", before.pointCount());
-        field(b, "slotBits", before.settings().slotBits());
-        field(b, "zones", before.zoneCount());
+        if (before instanceof HashRing ring) {
+            field(b, "vnodesPerWeight", ring.settings().vnodesPerWeight());
+            field(b, "points", ring.pointCount());
+            field(b, "slotBits", ring.settings().slotBits());
+            field(b, "zones", ring.zoneCount());
+            field(b, "memoryBytes", ring.memoryBytes());
+        }
         field(b, "fingerprint", "\"" + String.format("%016x", before.fingerprint()) + "\"");
-        field(b, "memoryBytes", before.memoryBytes());
         field(b, "keys", keys);
         field(b, "peakToMean", fmt(peakToMean));
         field(b, "stddev", fmt(stddev));

@@ -1,6 +1,6 @@
 package io.bulwark.cli;
 
-import io.bulwark.ring.HashRing;
+import io.bulwark.ring.NodeLocator;
 import io.bulwark.ring.Node;
 import java.util.HashMap;
 import java.util.Locale;
@@ -18,7 +18,7 @@ final class RingSvg {
     private RingSvg() {
     }
 
-    static String render(HashRing before, HashRing after, RingReport report) {
+    static String render(NodeLocator before, NodeLocator after, RingReport report) {
         Map<String, String> colour = new HashMap<>();
         int n = before.size();
         for (int i = 0; i < n; i++) {
@@ -37,8 +37,8 @@ final class RingSvg {
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1100\" height=\"%d\" viewBox=\"0 0 1100 %d\" "
                         + "font-family=\"sans-serif\" font-size=\"12\">%n", height, height));
         s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        s.append(String.format(Locale.ROOT, "<text x=\"20\" y=\"28\" font-size=\"16\">Bulwark ring: %d nodes, %d points,"
-                + " peak/mean %.4f; moved %,d keys (%.4fx ideal), between stayers %d</text>%n", n, before.pointCount(),
+        s.append(String.format(Locale.ROOT, "<text x=\"20\" y=\"28\" font-size=\"16\">Bulwark %s: %d nodes,"
+                + " peak/mean %.4f; moved %,d keys (%.4fx ideal), between stayers %d</text>%n", before.algorithm(), n,
                 report.peakToMean(), report.moved(), report.idealMoved() == 0 ? 0 : report.moved() / report.idealMoved(),
                 report.movedBetweenStayers()));
         double cx = 360;
@@ -74,7 +74,7 @@ final class RingSvg {
         }
         s.append(String.format(Locale.ROOT, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">0</text>%n", cx, cy - 335));
         // Share bars.
-        double[] targets = before.targetShares();
+        double[] targets = RingReport.targetShares(before);
         double maxRatio = 1.0;
         for (int i = 0; i < n; i++) {
             maxRatio = Math.max(maxRatio, report.perNodeBefore[i] / (report.keys * targets[i]));
@@ -101,7 +101,7 @@ final class RingSvg {
     }
 
     /** A zoom on the first 1/256 of the key space: owners before and after, and what moved between. */
-    private static void strips(StringBuilder s, HashRing before, HashRing after, Map<String, String> colour, int top) {
+    private static void strips(StringBuilder s, NodeLocator before, NodeLocator after, Map<String, String> colour, int top) {
         int width = 1000;
         long span = (1L << 32) / 256;
         s.append(String.format(Locale.ROOT, "<text x=\"20\" y=\"%d\">zoom on the first 1/256 of the key space"
@@ -121,7 +121,7 @@ final class RingSvg {
         }
     }
 
-    private static void band(StringBuilder s, HashRing ring, Map<String, String> colour, int y, int width, long span,
+    private static void band(StringBuilder s, NodeLocator ring, Map<String, String> colour, int y, int width, long span,
             String label) {
         String previous = null;
         int start = 0;

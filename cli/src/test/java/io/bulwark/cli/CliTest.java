@@ -69,6 +69,20 @@ class CliTest {
     }
 
     @Test
+    void alternativeAlgorithmsGetTheSameReportForAnHonestComparison() {
+        Result maglev = run("ring", "--nodes", "30", "--keys", "100000", "--add", "1", "--algorithm", "maglev");
+        assertThat(maglev.code()).isZero();
+        assertThat(maglev.out()).contains("maglev: 30 nodes", "maglev does not promise minimal movement");
+        Result rendezvous = run("ring", "--nodes", "30", "--keys", "100000", "--remove", "2", "--algorithm",
+                "rendezvous", "--json");
+        assertThat(rendezvous.code()).isZero();
+        assertThat(rendezvous.out()).contains("\"algorithm\": \"rendezvous\"", "\"movedBetweenStayers\": 0");
+        Result bad = run("ring", "--nodes", "3", "--algorithm", "ketama");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--algorithm must be ring, rendezvous, jump or maglev, was 'ketama'");
+    }
+
+    @Test
     void badInputIsRejectedWithAClearMessage() {
         Result r = run("ring", "--nodes", "0");
         assertThat(r.code()).isEqualTo(2);
