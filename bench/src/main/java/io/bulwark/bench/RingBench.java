@@ -26,9 +26,10 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * the peers and the goals of issue 2: what {@code ./bulwark bench ring} shows.
  *
  * <p>The full run follows BENCHMARKING.md: one fork per benchmark, 3 warm-up iterations of 1 s, 5 measured
- * iterations of 1 s; it takes about four minutes on 2 cores. The quick run is a smoke test that keeps the
- * benchmarks compiling and working (no fork, one 100 ms warm-up and one 100 ms measured iteration, fewer
- * node counts); its numbers are not measurements.
+ * iterations of 1 s; it takes about five minutes on 2 cores. Each node count is a separate JMH run in
+ * which Bulwark and its peers run back to back, so a ratio compares measurements taken seconds apart.
+ * The quick run is a smoke test that keeps the benchmarks compiling and working (no fork, one 100 ms
+ * warm-up and one 100 ms measured iteration, fewer node counts); its numbers are not measurements.
  *
  * <p>Forked benchmark JVMs get the parent's {@code java.class.path}, which holds the benchmark classes
  * both in the shaded CLI jar and in a plain {@code java -cp} run. Not thread-safe: one run at a time.
@@ -92,12 +93,18 @@ public final class RingBench {
                 + ", change at " + plan.changeNodes() + " nodes");
         out.flush();
         // Not timed, so it runs first: a broken ring fails before minutes of benchmarking.
-        long memoryPerNodeBytes = HashRing.of(BenchNodes.plain(plan.changeNodes())).memoryBytes() / plan.changeNodes();
+        HashRing sample = HashRing.of(BenchNodes.plain(plan.changeNodes()));
+        long memoryPerNodeBytes = sample.memoryBytes() / plan.changeNodes();
         double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         List<BenchScore> scores = new ArrayList<>();
         String jmhVersion = "?";
         try {
             Collection<RunResult> results = new ArrayList<>();
+            if (plan.quick()) {
+                // A smoke run measures nothing, so it must not wait for, or be refused by, JMH's machine-wide
+                // lock that keeps real measurements from overlapping (e.g. a build running beside a bench).
+                System.setProperty("jmh.ignoreLock", "true");
+            }
             // One JMH run per node count, each running Bulwark and its peers back to back: a burst of load
             // from elsewhere on a shared machine then hits a peer and Bulwark alike, not one side only.
             for (int nodes : plan.lookupNodes()) {
@@ -122,7 +129,8 @@ public final class RingBench {
         }
         double loadAfter = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         RingBenchReport report = new RingBenchReport(plan, scores, memoryPerNodeBytes,
-                environment(jmhVersion, loadBefore, loadAfter));
+                environment(jmhVersion, loadBefore, loadAfter) + System.lineSeparator()
+                        + "ring under test (default settings, " + plan.changeNodes() + " nodes): " + sample);
         report.print(out);
         out.flush();
         return OK;
@@ -174,7 +182,7 @@ public final class RingBench {
                 case "--quick" -> quick = true;
                 case "-h", "--help" -> {
                     System.out.println("usage: RingBench [--quick]");
-                    System.out.println("  runs the ring JMH benchmarks (about 4 minutes on 2 cores) and prints the ratio table;");
+                    System.out.println("  runs the ring JMH benchmarks (about 5 minutes on 2 cores) and prints the ratio table;");
                     System.out.println("  --quick: smoke run in well under a minute, not a measurement");
                     return;
                 }

@@ -69,7 +69,7 @@ final class RingBenchReport {
 
     private void printLookups(PrintStream out) {
         out.println();
-        out.println("Lookup of a pre-hashed key (ns/op; peers in the same JMH run)");
+        out.println("Lookup of a pre-hashed key (ns/op; Bulwark and peers back to back in one JMH run per node count)");
         out.println(" nodes | Bulwark HashRing   | Guava consistentHash | Ketama TreeMap     | Bulwark/Guava | Bulwark/TreeMap | Bulwark alloc | TreeMap alloc");
         out.println("-------+--------------------+----------------------+--------------------+---------------+-----------------+---------------+--------------");
         double maxAlloc = Double.NaN;

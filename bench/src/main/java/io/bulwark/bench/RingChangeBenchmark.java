@@ -29,8 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code -XX:+AlwaysPreTouch}: each change allocates about 21 MB, so without it the first few hundred
  * changes also pay the kernel for the heap's first-touch page faults, and the warm-up ends before that
- * does (iterations fell from 130 ms to 4 ms over the first eight seconds). The lookup benchmarks allocate
- * nothing and do not need it.
+ * does (iterations fell from 130 ms to 4 ms over the first eight seconds).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
