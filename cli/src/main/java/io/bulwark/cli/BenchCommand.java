@@ -1,6 +1,7 @@
 package io.bulwark.cli;
 
 import io.bulwark.bench.RingBench;
+import io.bulwark.bench.RingQualityBench;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Option;
 /** {@code bulwark bench}: benchmark suites that compare Bulwark with its peers in one run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite against its peers in one run and print the ratio table.",
-        subcommands = {BenchCommand.Ring.class})
+        subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -21,8 +22,8 @@ final class BenchCommand implements Runnable {
 
     /** {@code bulwark bench ring}. */
     @Command(name = "ring", mixinStandardHelpOptions = true,
-            description = {"Consistent-hashing lookups, replicas and change cost vs Guava consistentHash and a",
-                "Ketama TreeMap ring (JMH, about 5 minutes on 2 cores; --quick for a smoke run)."})
+            description = {"Ring lookups, replicas and change cost vs Guava consistentHash and a Ketama TreeMap ring.",
+                "JMH, about 5 minutes on 2 cores; --quick for a smoke run."})
     static final class Ring implements Callable<Integer> {
 
         @Option(names = "--quick", description = "Short smoke run (seconds); numbers are not meaningful.")
@@ -31,6 +32,25 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() {
             return RingBench.run(System.out, quick);
+        }
+    }
+
+    /** {@code bulwark bench placement}. */
+    @Command(name = "placement", mixinStandardHelpOptions = true,
+            description = {"Ring balance, weights, movement and bounded load vs a Ketama ring and rendezvous hashing.",
+                "10 million seeded keys, deterministic; about a minute."})
+    static final class Placement implements Callable<Integer> {
+
+        @Option(names = "--keys", description = "Keys to place (default: ${DEFAULT-VALUE}).")
+        int keys = RingQualityBench.KEYS;
+
+        @Override
+        public Integer call() {
+            if (keys < 1000 || keys > 50_000_000) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--keys must be between 1000 and 50000000, was " + keys);
+            }
+            return RingQualityBench.run(System.out, keys);
         }
     }
 }
