@@ -10,4 +10,9 @@ public class EmptyRingException extends IllegalStateException {
     public EmptyRingException(String message) {
         super(message);
     }
+
+    /** The exception for a key lookup on an empty locator; {@code locator} names it, e.g. "maglev hash". */
+    static EmptyRingException forLookupOn(String locator) {
+        return new EmptyRingException("the " + locator + " has no nodes; add a node before looking up keys");
+    }
 }

@@ -44,6 +44,8 @@ public final class HashRing implements NodeLocator {
     public static final int MAX_TOTAL_POINTS = 1 << 29;
 
     static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    /** How messages name this locator. */
+    private static final String NAME = "ring";
 
     private final RingSettings settings;
     /** Nodes sorted by the unsigned order of their UTF-8 ids (the public order). */
@@ -84,7 +86,7 @@ public final class HashRing implements NodeLocator {
                 order[c++] = s;
             }
         }
-        Arrays.sort(order, (a, b) -> compareIds(byIndex[a], byIndex[b]));
+        Arrays.sort(order, (a, b) -> NodeList.compareIds(byIndex[a], byIndex[b]));
         this.sorted = new Node[count];
         this.indexOfRank = new int[count];
         this.rankByIndex = new int[byIndex.length];
@@ -96,18 +98,12 @@ public final class HashRing implements NodeLocator {
         }
         this.nodeList = Collections.unmodifiableList(Arrays.asList(sorted));
         // Zones: numbered in order of first appearance among the sorted nodes; no zones -> one zone.
+        Zones zones = Zones.of(sorted);
         this.zoneByIndex = new int[byIndex.length];
-        List<String> zones = new ArrayList<>();
         for (int r = 0; r < count; r++) {
-            String z = zoneName(sorted[r]);
-            int zi = zones.indexOf(z);
-            if (zi < 0) {
-                zi = zones.size();
-                zones.add(z);
-            }
-            zoneByIndex[indexOfRank[r]] = zi;
+            zoneByIndex[indexOfRank[r]] = zones.numbers[r];
         }
-        this.zoneCount = zones.size();
+        this.zoneCount = zones.count;
         this.fingerprint = RingCodec.fingerprint(this);
     }
 
@@ -143,21 +139,8 @@ public final class HashRing implements NodeLocator {
      */
     public static HashRing of(RingSettings settings, Collection<Node> nodes) {
         requireSettings(settings);
-        if (nodes == null) {
-            throw new InvalidNodeException("nodes must not be null");
-        }
-        Node[] sorted = nodes.toArray(new Node[0]);
-        for (Node n : sorted) {
-            if (n == null) {
-                throw new InvalidNodeException("nodes must not contain null");
-            }
-        }
-        Arrays.sort(sorted, HashRing::compareIds);
-        for (int i = 1; i < sorted.length; i++) {
-            if (sorted[i - 1].id().equals(sorted[i].id())) {
-                throw new DuplicateNodeException("node id '" + sorted[i].id() + "' appears more than once");
-            }
-        }
+        Node[] sorted = NodeList.toArrayWithoutNulls(nodes);
+        NodeList.sortUnique(sorted);
         checkNodeCount(sorted.length);
         long[] seeds = new long[sorted.length];
         long total = 0;
@@ -321,7 +304,7 @@ public final class HashRing implements NodeLocator {
             }
         }
         Integer[] live = Arrays.copyOf(order, c);
-        Arrays.sort(live, (a, b) -> compareIds(slots[a], slots[b]));
+        Arrays.sort(live, (a, b) -> NodeList.compareIds(slots[a], slots[b]));
         int[] rank = new int[slots.length];
         Arrays.fill(rank, -1);
         for (int r = 0; r < c; r++) {
@@ -377,37 +360,23 @@ public final class HashRing implements NodeLocator {
     @Override
     public Node locate(long keyHash) {
         if (sorted.length == 0) {
-            throw new EmptyRingException("the ring has no nodes; add a node before looking up keys");
+            throw EmptyRingException.forLookupOn(NAME);
         }
         return byIndex[points.ownerOf(keyHash)];
     }
 
     @Override
     public int replicas(long keyHash, Node[] out, int n) {
-        checkReplicaRequest(out, n);
+        ReplicaRequest.check(NAME, sorted.length, out, n);
         return replicasFromPoint(pointIndex(keyHash), out, n);
     }
 
     /** Index of the point that owns the key: the first point at or after the key's position. */
     int pointIndex(long keyHash) {
         if (sorted.length == 0) {
-            throw new EmptyRingException("the ring has no nodes; add a node before looking up keys");
+            throw EmptyRingException.forLookupOn(NAME);
         }
         return points.find(keyHash);
-    }
-
-    void checkReplicaRequest(Node[] out, int n) {
-        if (sorted.length == 0) {
-            throw new EmptyRingException("the ring has no nodes; add a node before looking up keys");
-        }
-        if (n < 1 || n > sorted.length) {
-            throw new NotEnoughNodesException("replica count must be between 1 and the number of nodes ("
-                    + sorted.length + "), was " + n);
-        }
-        if (out == null || out.length < n) {
-            throw new IllegalArgumentException("output buffer must hold at least " + n + " nodes, has "
-                    + (out == null ? "none (null)" : String.valueOf(out.length)));
-        }
     }
 
     /** Walks clockwise from point {@code start}: distinct zones first, then distinct nodes. */
@@ -424,17 +393,7 @@ public final class HashRing implements NodeLocator {
             for (int steps = 0; k < target && steps < points; steps++) {
                 int o = own.owner(idx);
                 int z = zoneOf[o];
-                boolean seen;
-                if (z < 64) {
-                    seen = (zoneMask & (1L << z)) != 0;
-                } else {
-                    seen = false;
-                    String zone = zoneName(nodes[o]);
-                    for (int m = 0; m < k && !seen; m++) {
-                        seen = zoneName(out[m]).equals(zone);
-                    }
-                }
-                if (!seen) {
+                if (!ReplicaSets.holdsZone(out, k, nodes[o], z, zoneMask)) {
                     if (z < 64) {
                         zoneMask |= 1L << z;
                     }
@@ -448,14 +407,7 @@ public final class HashRing implements NodeLocator {
         int idx = start;
         while (k < n) {
             Node candidate = nodes[own.owner(idx)];
-            boolean present = false;
-            for (int m = 0; m < k; m++) {
-                if (out[m] == candidate) {
-                    present = true;
-                    break;
-                }
-            }
-            if (!present) {
+            if (!ReplicaSets.holds(out, k, candidate)) {
                 out[k++] = candidate;
             }
             if (++idx == points) {
@@ -463,10 +415,6 @@ public final class HashRing implements NodeLocator {
             }
         }
         return n;
-    }
-
-    private static String zoneName(Node node) {
-        return node.zone() == null ? "" : node.zone();
     }
 
     /**
@@ -611,10 +559,6 @@ public final class HashRing implements NodeLocator {
     // ----------------------------------------------------------------------------------------------
     // Helpers
 
-    static int compareIds(Node a, Node b) {
-        return Arrays.compareUnsigned(a.id().getBytes(StandardCharsets.UTF_8), b.id().getBytes(StandardCharsets.UTF_8));
-    }
-
     static long nodeSeed(RingSettings settings, String id) {
         return settings.hasher().hash(id.getBytes(StandardCharsets.UTF_8));
     }
@@ -648,9 +592,7 @@ public final class HashRing implements NodeLocator {
     }
 
     private static void checkNodeCount(int count) {
-        if (count > MAX_NODES) {
-            throw new IllegalArgumentException("a ring holds at most " + MAX_NODES + " nodes, asked for " + count);
-        }
+        NodeList.checkCount(count, MAX_NODES, "a ring");
     }
 
     private static void checkTotal(long total) {

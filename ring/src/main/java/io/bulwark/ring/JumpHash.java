@@ -1,8 +1,5 @@
 package io.bulwark.ring;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -64,8 +61,8 @@ public final class JumpHash implements NodeLocator {
     static final int DERIVED_CANDIDATES = 32;
 
     private static final long LCG_MULTIPLIER = 2862933555777941757L;
-    private static final byte[] FINGERPRINT_MAGIC = {'B', 'W', 'N', 'L'};
-    private static final int NO_ZONE = 0xFFFF;
+    /** How messages name this locator. */
+    private static final String NAME = "jump hash";
 
     private final KeyHasher hasher;
     /** Bucket order: {@code buckets[i]} is bucket {@code i}. */
@@ -80,22 +77,12 @@ public final class JumpHash implements NodeLocator {
         this.hasher = hasher;
         this.buckets = buckets;
         this.bucketList = Collections.unmodifiableList(Arrays.asList(buckets));
-        Node[] sorted = buckets.clone();
-        Arrays.sort(sorted, HashRing::compareIds);
-        this.sortedList = Collections.unmodifiableList(Arrays.asList(sorted));
-        this.zoneOf = new int[buckets.length];
-        List<String> zones = new ArrayList<>();
-        for (int i = 0; i < buckets.length; i++) {
-            String z = zoneName(buckets[i]);
-            int zi = zones.indexOf(z);
-            if (zi < 0) {
-                zi = zones.size();
-                zones.add(z);
-            }
-            zoneOf[i] = zi;
-        }
-        this.zoneCount = zones.size();
-        this.fingerprint = computeFingerprint();
+        this.sortedList = Collections.unmodifiableList(Arrays.asList(NodeList.sortedCopy(buckets)));
+        Zones zones = Zones.of(buckets);
+        this.zoneOf = zones.numbers;
+        this.zoneCount = zones.count;
+        // Bucket order, not id order: the order decides placement (see the class description).
+        this.fingerprint = LocatorFingerprint.of(ALGORITHM_VERSION, hasher, bucketList);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -103,10 +90,7 @@ public final class JumpHash implements NodeLocator {
 
     /** Jump hash over the nodes in the given order (bucket order), hashing keys with the default hasher. */
     public static JumpHash of(Node... nodes) {
-        if (nodes == null) {
-            throw new InvalidNodeException("nodes must not be null");
-        }
-        return of(Arrays.asList(nodes), KeyHashers.defaultHasher());
+        return of(NodeList.asList(nodes), KeyHashers.defaultHasher());
     }
 
     /** Jump hash over the nodes in list order (bucket order), hashing keys with the default hasher. */
@@ -125,25 +109,14 @@ public final class JumpHash implements NodeLocator {
      *                                  null or has a malformed id
      */
     public static JumpHash of(List<Node> nodes, KeyHasher hasher) {
-        checkHasher(hasher);
-        if (nodes == null) {
-            throw new InvalidNodeException("nodes must not be null");
-        }
-        Node[] order = nodes.toArray(new Node[0]);
-        if (order.length > MAX_NODES) {
-            throw new IllegalArgumentException("jump hash holds at most " + MAX_NODES + " nodes, asked for "
-                    + order.length);
-        }
+        KeyHashers.checkHasher(hasher);
+        Node[] order = NodeList.toArray(nodes);
+        NodeList.checkCount(order.length, MAX_NODES, NAME);
         for (Node n : order) {
             checkNode(n);
         }
-        Node[] sorted = order.clone();
-        Arrays.sort(sorted, HashRing::compareIds);
-        for (int i = 1; i < sorted.length; i++) {
-            if (sorted[i - 1].id().equals(sorted[i].id())) {
-                throw new DuplicateNodeException("node id '" + sorted[i].id() + "' appears more than once");
-            }
-        }
+        // Sorts a copy only to find duplicate ids: the given order is the bucket order.
+        NodeList.sortUnique(order.clone());
         return new JumpHash(hasher, order);
     }
 
@@ -156,15 +129,11 @@ public final class JumpHash implements NodeLocator {
      */
     public JumpHash with(Node node) {
         checkNode(node);
-        if (indexOf(node.id()) >= 0) {
-            throw new DuplicateNodeException("jump hash already contains node '" + node.id() + "'");
-        }
+        NodeList.requireAbsent(buckets, node, NAME);
         if (buckets.length + 1 > MAX_NODES) {
-            throw new IllegalArgumentException("jump hash holds at most " + MAX_NODES + " nodes");
+            throw new IllegalArgumentException(NAME + " holds at most " + MAX_NODES + " nodes");
         }
-        Node[] next = Arrays.copyOf(buckets, buckets.length + 1);
-        next[buckets.length] = node;
-        return new JumpHash(hasher, next);
+        return new JumpHash(hasher, NodeList.append(buckets, node));
     }
 
     /**
@@ -175,17 +144,8 @@ public final class JumpHash implements NodeLocator {
      * @throws UnknownNodeException if there is no such node
      */
     public JumpHash without(String nodeId) {
-        if (nodeId == null) {
-            throw new UnknownNodeException("node id must not be null");
-        }
-        int x = indexOf(nodeId);
-        if (x < 0) {
-            throw new UnknownNodeException("jump hash has no node '" + nodeId + "'");
-        }
-        Node[] next = new Node[buckets.length - 1];
-        System.arraycopy(buckets, 0, next, 0, x);
-        System.arraycopy(buckets, x + 1, next, x, buckets.length - x - 1);
-        return new JumpHash(hasher, next);
+        int x = NodeList.requireIndex(buckets, nodeId, NAME);
+        return new JumpHash(hasher, NodeList.remove(buckets, x));
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -244,20 +204,20 @@ public final class JumpHash implements NodeLocator {
 
     /** Whether a node with this id is present. */
     public boolean contains(String nodeId) {
-        return nodeId != null && indexOf(nodeId) >= 0;
+        return nodeId != null && NodeList.indexOf(buckets, nodeId) >= 0;
     }
 
     @Override
     public Node locate(long keyHash) {
         if (buckets.length == 0) {
-            throw new EmptyRingException("the jump hash has no nodes; add a node before looking up keys");
+            throw EmptyRingException.forLookupOn(NAME);
         }
         return buckets[jump(keyHash, buckets.length)];
     }
 
     @Override
     public int replicas(long keyHash, Node[] out, int n) {
-        checkReplicaRequest(out, n);
+        ReplicaRequest.check(NAME, buckets.length, out, n);
         int size = buckets.length;
         int streamLength = DERIVED_CANDIDATES + size;
         int k = 0;
@@ -269,7 +229,7 @@ public final class JumpHash implements NodeLocator {
                 int b = candidate(keyHash, i, prev, size);
                 prev = b;
                 int z = zoneOf[b];
-                if (!zoneTaken(z, zoneMask, buckets[b], out, k)) {
+                if (!ReplicaSets.holdsZone(out, k, buckets[b], z, zoneMask)) {
                     if (z < 64) {
                         zoneMask |= 1L << z;
                     }
@@ -282,7 +242,7 @@ public final class JumpHash implements NodeLocator {
             int b = candidate(keyHash, i, prev, size);
             prev = b;
             Node c = buckets[b];
-            if (!taken(c, out, k)) {
+            if (!ReplicaSets.holds(out, k, c)) {
                 out[k++] = c;
             }
         }
@@ -302,28 +262,6 @@ public final class JumpHash implements NodeLocator {
         return prev + 1 == size ? 0 : prev + 1;
     }
 
-    private boolean zoneTaken(int z, long zoneMask, Node candidate, Node[] out, int k) {
-        if (z < 64) {
-            return (zoneMask & (1L << z)) != 0;
-        }
-        String zone = zoneName(candidate);
-        for (int m = 0; m < k; m++) {
-            if (zoneName(out[m]).equals(zone)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean taken(Node c, Node[] out, int k) {
-        for (int m = 0; m < k; m++) {
-            if (out[m] == c) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Override
     public long fingerprint() {
         return fingerprint;
@@ -338,62 +276,6 @@ public final class JumpHash implements NodeLocator {
     // ----------------------------------------------------------------------------------------------
     // Helpers
 
-    /**
-     * xxHash64 (seed 0) of: "BWNL", u8 length + ASCII {@value #ALGORITHM_VERSION}, u8 length + ASCII
-     * hasher id, i32 node count, then per node <em>in bucket order</em> (order decides placement):
-     * u16 length + UTF-8 id, f64 weight, u16 length + UTF-8 zone or 0xFFFF. Big-endian.
-     */
-    private long computeFingerprint() {
-        byte[] algorithm = ALGORITHM_VERSION.getBytes(StandardCharsets.US_ASCII);
-        byte[] hasherId = hasher.id().getBytes(StandardCharsets.US_ASCII);
-        int size = 4 + 1 + algorithm.length + 1 + hasherId.length + 4;
-        byte[][] ids = new byte[buckets.length][];
-        byte[][] zones = new byte[buckets.length][];
-        for (int i = 0; i < buckets.length; i++) {
-            ids[i] = buckets[i].id().getBytes(StandardCharsets.UTF_8);
-            zones[i] = buckets[i].zone() == null ? null : buckets[i].zone().getBytes(StandardCharsets.UTF_8);
-            size += 2 + ids[i].length + 8 + 2 + (zones[i] == null ? 0 : zones[i].length);
-        }
-        ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(FINGERPRINT_MAGIC);
-        b.put((byte) algorithm.length).put(algorithm);
-        b.put((byte) hasherId.length).put(hasherId);
-        b.putInt(buckets.length);
-        for (int i = 0; i < buckets.length; i++) {
-            b.putShort((short) ids[i].length).put(ids[i]);
-            b.putDouble(buckets[i].weight());
-            if (zones[i] == null) {
-                b.putShort((short) NO_ZONE);
-            } else {
-                b.putShort((short) zones[i].length).put(zones[i]);
-            }
-        }
-        return XxHash64.INSTANCE.hash(b.array());
-    }
-
-    private int indexOf(String id) {
-        for (int i = 0; i < buckets.length; i++) {
-            if (buckets[i].id().equals(id)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private void checkReplicaRequest(Node[] out, int n) {
-        if (buckets.length == 0) {
-            throw new EmptyRingException("the jump hash has no nodes; add a node before looking up keys");
-        }
-        if (n < 1 || n > buckets.length) {
-            throw new NotEnoughNodesException("replica count must be between 1 and the number of nodes ("
-                    + buckets.length + "), was " + n);
-        }
-        if (out == null || out.length < n) {
-            throw new IllegalArgumentException("output buffer must hold at least " + n + " nodes, has "
-                    + (out == null ? "none (null)" : String.valueOf(out.length)));
-        }
-    }
-
     private static void checkNode(Node node) {
         if (node == null) {
             throw new InvalidNodeException("nodes must not contain null");
@@ -403,19 +285,5 @@ public final class JumpHash implements NodeLocator {
                     + "' has weight " + node.weight() + ", only 1.0 is allowed (use RendezvousHash or"
                     + " MaglevHash for weighted nodes)");
         }
-    }
-
-    private static void checkHasher(KeyHasher hasher) {
-        if (hasher == null) {
-            throw new IllegalArgumentException("hasher must not be null");
-        }
-        String id = hasher.id();
-        if (id == null || id.isEmpty() || id.length() > 255) {
-            throw new IllegalArgumentException("hasher id must be 1 to 255 characters, was '" + id + "'");
-        }
-    }
-
-    private static String zoneName(Node node) {
-        return node.zone() == null ? "" : node.zone();
     }
 }

@@ -32,4 +32,20 @@ public final class KeyHashers {
         }
         throw new RingFormatException("unknown hasher id '" + id + "'; this version knows xxh64/1");
     }
+
+    /**
+     * Checks a hasher before a locator adopts it: its id goes into fingerprints and the serialized ring
+     * behind a u8 length, so it must be 1 to 255 characters.
+     *
+     * @throws IllegalArgumentException if the hasher or its id is null, or the id is empty or too long
+     */
+    static void checkHasher(KeyHasher hasher) {
+        if (hasher == null) {
+            throw new IllegalArgumentException("hasher must not be null");
+        }
+        String id = hasher.id();
+        if (id == null || id.isEmpty() || id.length() > 255) {
+            throw new IllegalArgumentException("hasher id must be 1 to 255 characters, was '" + id + "'");
+        }
+    }
 }

@@ -1,8 +1,6 @@
 package io.bulwark.ring;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
@@ -66,8 +64,8 @@ public final class MaglevHash implements NodeLocator {
     public static final int MAX_NODES = 65_535;
 
     private static final char FREE = '\uFFFF';
-    private static final byte[] FINGERPRINT_MAGIC = {'B', 'W', 'N', 'L'};
-    private static final int NO_ZONE = 0xFFFF;
+    /** How messages name this locator. */
+    private static final String NAME = "maglev hash";
 
     private final KeyHasher hasher;
     private final int tableSize;
@@ -86,19 +84,10 @@ public final class MaglevHash implements NodeLocator {
         this.nodes = sorted;
         this.nodeList = Collections.unmodifiableList(Arrays.asList(sorted));
         this.table = sorted.length == 0 ? new char[0] : buildTable(hasher, tableSize, sorted);
-        this.zoneOf = new int[sorted.length];
-        List<String> zones = new ArrayList<>();
-        for (int i = 0; i < sorted.length; i++) {
-            String z = zoneName(sorted[i]);
-            int zi = zones.indexOf(z);
-            if (zi < 0) {
-                zi = zones.size();
-                zones.add(z);
-            }
-            zoneOf[i] = zi;
-        }
-        this.zoneCount = zones.size();
-        this.fingerprint = computeFingerprint();
+        Zones zones = Zones.of(sorted);
+        this.zoneOf = zones.numbers;
+        this.zoneCount = zones.count;
+        this.fingerprint = LocatorFingerprint.of(ALGORITHM_VERSION, hasher, nodeList, tableSize);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -106,10 +95,7 @@ public final class MaglevHash implements NodeLocator {
 
     /** Maglev over the given nodes with a table of {@value #DEFAULT_TABLE_SIZE} slots and the default hasher. */
     public static MaglevHash of(Node... nodes) {
-        if (nodes == null) {
-            throw new InvalidNodeException("nodes must not be null");
-        }
-        return of(Arrays.asList(nodes), DEFAULT_TABLE_SIZE, KeyHashers.defaultHasher());
+        return of(NodeList.asList(nodes), DEFAULT_TABLE_SIZE, KeyHashers.defaultHasher());
     }
 
     /** Maglev over the given nodes with a table of {@value #DEFAULT_TABLE_SIZE} slots and the default hasher. */
@@ -135,22 +121,9 @@ public final class MaglevHash implements NodeLocator {
      *                                  {@value #MAX_NODES} nodes, or the hasher is null or malformed
      */
     public static MaglevHash of(Collection<Node> nodes, int tableSize, KeyHasher hasher) {
-        checkHasher(hasher);
-        if (nodes == null) {
-            throw new InvalidNodeException("nodes must not be null");
-        }
-        Node[] sorted = nodes.toArray(new Node[0]);
-        for (Node n : sorted) {
-            if (n == null) {
-                throw new InvalidNodeException("nodes must not contain null");
-            }
-        }
-        Arrays.sort(sorted, HashRing::compareIds);
-        for (int i = 1; i < sorted.length; i++) {
-            if (sorted[i - 1].id().equals(sorted[i].id())) {
-                throw new DuplicateNodeException("node id '" + sorted[i].id() + "' appears more than once");
-            }
-        }
+        KeyHashers.checkHasher(hasher);
+        Node[] sorted = NodeList.toArrayWithoutNulls(nodes);
+        NodeList.sortUnique(sorted);
         checkTableSize(tableSize, sorted.length);
         return new MaglevHash(hasher, tableSize, sorted);
     }
@@ -180,17 +153,9 @@ public final class MaglevHash implements NodeLocator {
      * @throws IllegalArgumentException if the table has fewer slots than the new number of nodes
      */
     public MaglevHash with(Node node) {
-        if (node == null) {
-            throw new InvalidNodeException("node must not be null");
-        }
-        if (ordinalOf(node.id()) >= 0) {
-            throw new DuplicateNodeException("maglev hash already contains node '" + node.id() + "'");
-        }
+        NodeList.requireAbsent(nodes, node, NAME);
         checkTableSize(tableSize, nodes.length + 1);
-        Node[] next = Arrays.copyOf(nodes, nodes.length + 1);
-        next[nodes.length] = node;
-        Arrays.sort(next, HashRing::compareIds);
-        return new MaglevHash(hasher, tableSize, next);
+        return new MaglevHash(hasher, tableSize, NodeList.insertSorted(nodes, node));
     }
 
     /**
@@ -199,17 +164,8 @@ public final class MaglevHash implements NodeLocator {
      * @throws UnknownNodeException if there is no such node
      */
     public MaglevHash without(String nodeId) {
-        if (nodeId == null) {
-            throw new UnknownNodeException("node id must not be null");
-        }
-        int x = ordinalOf(nodeId);
-        if (x < 0) {
-            throw new UnknownNodeException("maglev hash has no node '" + nodeId + "'");
-        }
-        Node[] next = new Node[nodes.length - 1];
-        System.arraycopy(nodes, 0, next, 0, x);
-        System.arraycopy(nodes, x + 1, next, x, nodes.length - x - 1);
-        return new MaglevHash(hasher, tableSize, next);
+        int x = NodeList.requireIndex(nodes, nodeId, NAME);
+        return new MaglevHash(hasher, tableSize, NodeList.remove(nodes, x));
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -242,21 +198,21 @@ public final class MaglevHash implements NodeLocator {
 
     /** Whether a node with this id is present. */
     public boolean contains(String nodeId) {
-        return nodeId != null && ordinalOf(nodeId) >= 0;
+        return nodeId != null && NodeList.indexOf(nodes, nodeId) >= 0;
     }
 
     @Override
     public Node locate(long keyHash) {
         char[] t = table;
         if (t.length == 0) {
-            throw new EmptyRingException("the maglev hash has no nodes; add a node before looking up keys");
+            throw EmptyRingException.forLookupOn(NAME);
         }
         return nodes[t[slot(keyHash)]];
     }
 
     @Override
     public int replicas(long keyHash, Node[] out, int n) {
-        checkReplicaRequest(out, n);
+        ReplicaRequest.check(NAME, nodes.length, out, n);
         char[] t = table;
         int m = tableSize;
         int start = slot(keyHash);
@@ -268,7 +224,7 @@ public final class MaglevHash implements NodeLocator {
             for (int steps = 0; k < target && steps < m; steps++) {
                 int o = t[idx];
                 int z = zoneOf[o];
-                if (!zoneTaken(z, zoneMask, nodes[o], out, k)) {
+                if (!ReplicaSets.holdsZone(out, k, nodes[o], z, zoneMask)) {
                     if (z < 64) {
                         zoneMask |= 1L << z;
                     }
@@ -282,7 +238,7 @@ public final class MaglevHash implements NodeLocator {
         int idx = start;
         for (int steps = 0; k < n && steps < m; steps++) {
             Node c = nodes[t[idx]];
-            if (!taken(c, out, k)) {
+            if (!ReplicaSets.holds(out, k, c)) {
                 out[k++] = c;
             }
             if (++idx == m) {
@@ -371,90 +327,8 @@ public final class MaglevHash implements NodeLocator {
     // ----------------------------------------------------------------------------------------------
     // Helpers
 
-    /**
-     * xxHash64 (seed 0) of: "BWNL", u8 length + ASCII {@value #ALGORITHM_VERSION}, u8 length + ASCII
-     * hasher id, i32 table size, i32 node count, then per node sorted by UTF-8 id: u16 length + UTF-8 id,
-     * f64 weight, u16 length + UTF-8 zone or 0xFFFF. Big-endian.
-     */
-    private long computeFingerprint() {
-        byte[] algorithm = ALGORITHM_VERSION.getBytes(StandardCharsets.US_ASCII);
-        byte[] hasherId = hasher.id().getBytes(StandardCharsets.US_ASCII);
-        int size = 4 + 1 + algorithm.length + 1 + hasherId.length + 4 + 4;
-        byte[][] ids = new byte[nodes.length][];
-        byte[][] zones = new byte[nodes.length][];
-        for (int i = 0; i < nodes.length; i++) {
-            ids[i] = nodes[i].id().getBytes(StandardCharsets.UTF_8);
-            zones[i] = nodes[i].zone() == null ? null : nodes[i].zone().getBytes(StandardCharsets.UTF_8);
-            size += 2 + ids[i].length + 8 + 2 + (zones[i] == null ? 0 : zones[i].length);
-        }
-        ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(FINGERPRINT_MAGIC);
-        b.put((byte) algorithm.length).put(algorithm);
-        b.put((byte) hasherId.length).put(hasherId);
-        b.putInt(tableSize);
-        b.putInt(nodes.length);
-        for (int i = 0; i < nodes.length; i++) {
-            b.putShort((short) ids[i].length).put(ids[i]);
-            b.putDouble(nodes[i].weight());
-            if (zones[i] == null) {
-                b.putShort((short) NO_ZONE);
-            } else {
-                b.putShort((short) zones[i].length).put(zones[i]);
-            }
-        }
-        return XxHash64.INSTANCE.hash(b.array());
-    }
-
-    private boolean zoneTaken(int z, long zoneMask, Node candidate, Node[] out, int k) {
-        if (z < 64) {
-            return (zoneMask & (1L << z)) != 0;
-        }
-        String zone = zoneName(candidate);
-        for (int i = 0; i < k; i++) {
-            if (zoneName(out[i]).equals(zone)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean taken(Node c, Node[] out, int k) {
-        for (int i = 0; i < k; i++) {
-            if (out[i] == c) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private int ordinalOf(String id) {
-        for (int i = 0; i < nodes.length; i++) {
-            if (nodes[i].id().equals(id)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private void checkReplicaRequest(Node[] out, int n) {
-        if (nodes.length == 0) {
-            throw new EmptyRingException("the maglev hash has no nodes; add a node before looking up keys");
-        }
-        if (n < 1 || n > nodes.length) {
-            throw new NotEnoughNodesException("replica count must be between 1 and the number of nodes ("
-                    + nodes.length + "), was " + n);
-        }
-        if (out == null || out.length < n) {
-            throw new IllegalArgumentException("output buffer must hold at least " + n + " nodes, has "
-                    + (out == null ? "none (null)" : String.valueOf(out.length)));
-        }
-    }
-
     private static void checkTableSize(int tableSize, int nodeCount) {
-        if (nodeCount > MAX_NODES) {
-            throw new IllegalArgumentException("maglev hash holds at most " + MAX_NODES + " nodes, asked for "
-                    + nodeCount);
-        }
+        NodeList.checkCount(nodeCount, MAX_NODES, NAME);
         if (tableSize < 2 || tableSize > MAX_TABLE_SIZE || !isPrime(tableSize)) {
             throw new IllegalArgumentException("maglev table size must be a prime between 2 and " + MAX_TABLE_SIZE
                     + " (default " + DEFAULT_TABLE_SIZE + "), was " + tableSize);
@@ -481,19 +355,5 @@ public final class MaglevHash implements NodeLocator {
             }
         }
         return true;
-    }
-
-    private static void checkHasher(KeyHasher hasher) {
-        if (hasher == null) {
-            throw new IllegalArgumentException("hasher must not be null");
-        }
-        String id = hasher.id();
-        if (id == null || id.isEmpty() || id.length() > 255) {
-            throw new IllegalArgumentException("hasher id must be 1 to 255 characters, was '" + id + "'");
-        }
-    }
-
-    private static String zoneName(Node node) {
-        return node.zone() == null ? "" : node.zone();
     }
 }

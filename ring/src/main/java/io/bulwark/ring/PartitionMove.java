@@ -24,11 +24,11 @@ public record PartitionMove(int partition, List<Node> from, List<Node> to) {
 
     /** Nodes that must receive a copy of the partition. */
     public List<Node> added() {
-        return to.stream().filter(n -> from.stream().noneMatch(f -> f.id().equals(n.id()))).toList();
+        return ReplicaSets.difference(to, from);
     }
 
     /** Nodes that may drop the partition once the new replicas have caught up. */
     public List<Node> removed() {
-        return from.stream().filter(n -> to.stream().noneMatch(t -> t.id().equals(n.id()))).toList();
+        return ReplicaSets.difference(from, to);
     }
 }

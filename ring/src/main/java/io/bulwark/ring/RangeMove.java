@@ -37,11 +37,11 @@ public record RangeMove(long startPosition, long endPosition, List<Node> from, L
 
     /** Nodes in {@code to} but not in {@code from}: they must receive a copy of the range. */
     public List<Node> added() {
-        return to.stream().filter(n -> from.stream().noneMatch(f -> f.id().equals(n.id()))).toList();
+        return ReplicaSets.difference(to, from);
     }
 
     /** Nodes in {@code from} but not in {@code to}: they may drop the range once the move is done. */
     public List<Node> removed() {
-        return from.stream().filter(n -> to.stream().noneMatch(t -> t.id().equals(n.id()))).toList();
+        return ReplicaSets.difference(from, to);
     }
 }

@@ -1,8 +1,6 @@
 package io.bulwark.ring;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
@@ -63,8 +61,8 @@ public final class RendezvousHash implements NodeLocator {
      * so that only candidates that lose by a clear margin are skipped and placement equals the full rule.
      */
     private static final double PRUNE_SLACK = 1 + 1e-9;
-    private static final byte[] FINGERPRINT_MAGIC = {'B', 'W', 'N', 'L'};
-    private static final int NO_ZONE = 0xFFFF;
+    /** How messages name this locator. */
+    private static final String NAME = "rendezvous hash";
 
     private final KeyHasher hasher;
     /** Sorted by the unsigned order of UTF-8 ids; a node's index is its ordinal. */
@@ -86,26 +84,19 @@ public final class RendezvousHash implements NodeLocator {
         this.nodeList = Collections.unmodifiableList(Arrays.asList(sorted));
         this.seeds = new long[sorted.length];
         this.weights = new double[sorted.length];
-        this.zoneOf = new int[sorted.length];
         this.ordinals = new IdentityHashMap<>(sorted.length);
-        List<String> zones = new ArrayList<>();
         boolean allEqual = true;
         for (int i = 0; i < sorted.length; i++) {
             seeds[i] = hasher.hash(sorted[i].id().getBytes(StandardCharsets.UTF_8));
             weights[i] = sorted[i].weight();
             allEqual &= weights[i] == weights[0];
             ordinals.put(sorted[i], i);
-            String z = zoneName(sorted[i]);
-            int zi = zones.indexOf(z);
-            if (zi < 0) {
-                zi = zones.size();
-                zones.add(z);
-            }
-            zoneOf[i] = zi;
         }
         this.uniform = allEqual;
-        this.zoneCount = zones.size();
-        this.fingerprint = computeFingerprint();
+        Zones zones = Zones.of(sorted);
+        this.zoneOf = zones.numbers;
+        this.zoneCount = zones.count;
+        this.fingerprint = LocatorFingerprint.of(ALGORITHM_VERSION, hasher, nodeList);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -113,10 +104,7 @@ public final class RendezvousHash implements NodeLocator {
 
     /** Rendezvous hashing over the given nodes with the default hasher. */
     public static RendezvousHash of(Node... nodes) {
-        if (nodes == null) {
-            throw new InvalidNodeException("nodes must not be null");
-        }
-        return of(Arrays.asList(nodes), KeyHashers.defaultHasher());
+        return of(NodeList.asList(nodes), KeyHashers.defaultHasher());
     }
 
     /** Rendezvous hashing over the given nodes with the default hasher. */
@@ -135,23 +123,10 @@ public final class RendezvousHash implements NodeLocator {
      *                                  null or has a malformed id
      */
     public static RendezvousHash of(Collection<Node> nodes, KeyHasher hasher) {
-        checkHasher(hasher);
-        if (nodes == null) {
-            throw new InvalidNodeException("nodes must not be null");
-        }
-        Node[] sorted = nodes.toArray(new Node[0]);
-        for (Node n : sorted) {
-            if (n == null) {
-                throw new InvalidNodeException("nodes must not contain null");
-            }
-        }
-        checkNodeCount(sorted.length);
-        Arrays.sort(sorted, HashRing::compareIds);
-        for (int i = 1; i < sorted.length; i++) {
-            if (sorted[i - 1].id().equals(sorted[i].id())) {
-                throw new DuplicateNodeException("node id '" + sorted[i].id() + "' appears more than once");
-            }
-        }
+        KeyHashers.checkHasher(hasher);
+        Node[] sorted = NodeList.toArrayWithoutNulls(nodes);
+        NodeList.checkCount(sorted.length, MAX_NODES, NAME);
+        NodeList.sortUnique(sorted);
         return new RendezvousHash(hasher, sorted);
     }
 
@@ -162,17 +137,9 @@ public final class RendezvousHash implements NodeLocator {
      * @throws InvalidNodeException   if the node is null
      */
     public RendezvousHash with(Node node) {
-        if (node == null) {
-            throw new InvalidNodeException("node must not be null");
-        }
-        if (ordinalOf(node.id()) >= 0) {
-            throw new DuplicateNodeException("rendezvous hash already contains node '" + node.id() + "'");
-        }
-        checkNodeCount(nodes.length + 1);
-        Node[] next = Arrays.copyOf(nodes, nodes.length + 1);
-        next[nodes.length] = node;
-        Arrays.sort(next, HashRing::compareIds);
-        return new RendezvousHash(hasher, next);
+        NodeList.requireAbsent(nodes, node, NAME);
+        NodeList.checkCount(nodes.length + 1, MAX_NODES, NAME);
+        return new RendezvousHash(hasher, NodeList.insertSorted(nodes, node));
     }
 
     /**
@@ -181,11 +148,8 @@ public final class RendezvousHash implements NodeLocator {
      * @throws UnknownNodeException if there is no such node
      */
     public RendezvousHash without(String nodeId) {
-        int x = requireOrdinal(nodeId);
-        Node[] next = new Node[nodes.length - 1];
-        System.arraycopy(nodes, 0, next, 0, x);
-        System.arraycopy(nodes, x + 1, next, x, nodes.length - x - 1);
-        return new RendezvousHash(hasher, next);
+        int x = NodeList.requireIndex(nodes, nodeId, NAME);
+        return new RendezvousHash(hasher, NodeList.remove(nodes, x));
     }
 
     /**
@@ -196,7 +160,7 @@ public final class RendezvousHash implements NodeLocator {
      * @throws InvalidNodeException if the weight is not allowed (see {@link Node})
      */
     public RendezvousHash reweighted(String nodeId, double weight) {
-        int x = requireOrdinal(nodeId);
+        int x = NodeList.requireIndex(nodes, nodeId, NAME);
         Node[] next = nodes.clone();
         next[x] = nodes[x].withWeight(weight);
         return new RendezvousHash(hasher, next);
@@ -227,14 +191,14 @@ public final class RendezvousHash implements NodeLocator {
 
     /** Whether a node with this id is present. */
     public boolean contains(String nodeId) {
-        return nodeId != null && ordinalOf(nodeId) >= 0;
+        return nodeId != null && NodeList.indexOf(nodes, nodeId) >= 0;
     }
 
     @Override
     public Node locate(long keyHash) {
         int count = nodes.length;
         if (count == 0) {
-            throw new EmptyRingException("the rendezvous hash has no nodes; add a node before looking up keys");
+            throw EmptyRingException.forLookupOn(NAME);
         }
         long[] seeds = this.seeds;
         int best = 0;
@@ -268,7 +232,7 @@ public final class RendezvousHash implements NodeLocator {
 
     @Override
     public int replicas(long keyHash, Node[] out, int n) {
-        checkReplicaRequest(out, n);
+        ReplicaRequest.check(NAME, nodes.length, out, n);
         int k = 0;
         if (zoneCount > 1) {
             k = bestOfBestZones(keyHash, out, Math.min(n, zoneCount));
@@ -353,7 +317,7 @@ public final class RendezvousHash implements NodeLocator {
             if (filled == cap && !outranks(s, x, o, worstS, worstX, worstO)) {
                 continue;
             }
-            if (from > 0 && inPrefix(out, from, nodes[o])) {
+            if (from > 0 && ReplicaSets.holds(out, from, nodes[o])) {
                 continue;
             }
             int pos;
@@ -418,15 +382,6 @@ public final class RendezvousHash implements NodeLocator {
         return z < 64 ? mask & ~(1L << z) : mask;
     }
 
-    private static boolean inPrefix(Node[] out, int count, Node node) {
-        for (int m = 0; m < count; m++) {
-            if (out[m] == node) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** The weighted score of node {@code o} for mixed value {@code x}; see the class description. */
     private double score(int o, long x) {
         return weights[o] / -StrictMath.log(unit(x));
@@ -467,96 +422,5 @@ public final class RendezvousHash implements NodeLocator {
     public String toString() {
         return "RendezvousHash{nodes=" + nodes.length + ", zones=" + zoneCount + ", weighted=" + !uniform
                 + ", hasher=" + hasher.id() + ", fingerprint=" + String.format("%016x", fingerprint) + "}";
-    }
-
-    // ----------------------------------------------------------------------------------------------
-    // Helpers
-
-    /**
-     * xxHash64 (seed 0) of: "BWNL", u8 length + ASCII {@value #ALGORITHM_VERSION}, u8 length + ASCII
-     * hasher id, i32 node count, then per node sorted by UTF-8 id: u16 length + UTF-8 id, f64 weight,
-     * u16 length + UTF-8 zone or 0xFFFF. Big-endian.
-     */
-    private long computeFingerprint() {
-        byte[] algorithm = ALGORITHM_VERSION.getBytes(StandardCharsets.US_ASCII);
-        byte[] hasherId = hasher.id().getBytes(StandardCharsets.US_ASCII);
-        int size = 4 + 1 + algorithm.length + 1 + hasherId.length + 4;
-        byte[][] ids = new byte[nodes.length][];
-        byte[][] zones = new byte[nodes.length][];
-        for (int i = 0; i < nodes.length; i++) {
-            ids[i] = nodes[i].id().getBytes(StandardCharsets.UTF_8);
-            zones[i] = nodes[i].zone() == null ? null : nodes[i].zone().getBytes(StandardCharsets.UTF_8);
-            size += 2 + ids[i].length + 8 + 2 + (zones[i] == null ? 0 : zones[i].length);
-        }
-        ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(FINGERPRINT_MAGIC);
-        b.put((byte) algorithm.length).put(algorithm);
-        b.put((byte) hasherId.length).put(hasherId);
-        b.putInt(nodes.length);
-        for (int i = 0; i < nodes.length; i++) {
-            b.putShort((short) ids[i].length).put(ids[i]);
-            b.putDouble(nodes[i].weight());
-            if (zones[i] == null) {
-                b.putShort((short) NO_ZONE);
-            } else {
-                b.putShort((short) zones[i].length).put(zones[i]);
-            }
-        }
-        return XxHash64.INSTANCE.hash(b.array());
-    }
-
-    private int ordinalOf(String id) {
-        for (int i = 0; i < nodes.length; i++) {
-            if (nodes[i].id().equals(id)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private int requireOrdinal(String nodeId) {
-        if (nodeId == null) {
-            throw new UnknownNodeException("node id must not be null");
-        }
-        int x = ordinalOf(nodeId);
-        if (x < 0) {
-            throw new UnknownNodeException("rendezvous hash has no node '" + nodeId + "'");
-        }
-        return x;
-    }
-
-    private void checkReplicaRequest(Node[] out, int n) {
-        if (nodes.length == 0) {
-            throw new EmptyRingException("the rendezvous hash has no nodes; add a node before looking up keys");
-        }
-        if (n < 1 || n > nodes.length) {
-            throw new NotEnoughNodesException("replica count must be between 1 and the number of nodes ("
-                    + nodes.length + "), was " + n);
-        }
-        if (out == null || out.length < n) {
-            throw new IllegalArgumentException("output buffer must hold at least " + n + " nodes, has "
-                    + (out == null ? "none (null)" : String.valueOf(out.length)));
-        }
-    }
-
-    private static void checkNodeCount(int count) {
-        if (count > MAX_NODES) {
-            throw new IllegalArgumentException("rendezvous hash holds at most " + MAX_NODES + " nodes, asked for "
-                    + count);
-        }
-    }
-
-    private static void checkHasher(KeyHasher hasher) {
-        if (hasher == null) {
-            throw new IllegalArgumentException("hasher must not be null");
-        }
-        String id = hasher.id();
-        if (id == null || id.isEmpty() || id.length() > 255) {
-            throw new IllegalArgumentException("hasher id must be 1 to 255 characters, was '" + id + "'");
-        }
-    }
-
-    private static String zoneName(Node node) {
-        return node.zone() == null ? "" : node.zone();
     }
 }

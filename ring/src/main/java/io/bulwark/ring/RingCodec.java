@@ -17,7 +17,7 @@ import java.util.zip.CRC32C;
  * vnodesPerWeight   i32
  * slotBits          u8
  * nodeCount         i32
- * per node, sorted by UTF-8 id:
+ * per node, sorted by UTF-8 id ({@link NodeEncoding}):
  *   id              u16 length + UTF-8
  *   weight          f64 (IEEE 754 bits)
  *   zone            u16 length + UTF-8, or 0xFFFF for no zone
@@ -30,7 +30,6 @@ final class RingCodec {
     static final byte[] MAGIC = {'B', 'W', 'R', 'G'};
     static final int FORMAT_VERSION = 1;
     static final int ALGORITHM_RING_V1 = 1;
-    private static final int NO_ZONE = 0xFFFF;
 
     private RingCodec() {
     }
@@ -42,30 +41,13 @@ final class RingCodec {
 
     static byte[] encode(HashRing ring, boolean withChecksum) {
         byte[] hasherId = ring.hasher().id().getBytes(StandardCharsets.US_ASCII);
-        int size = 4 + 1 + 1 + 1 + hasherId.length + 4 + 1 + 4 + (withChecksum ? 4 : 0);
-        List<byte[]> ids = new ArrayList<>();
-        List<byte[]> zones = new ArrayList<>();
-        for (Node n : ring.nodes()) {
-            byte[] id = n.id().getBytes(StandardCharsets.UTF_8);
-            byte[] zone = n.zone() == null ? null : n.zone().getBytes(StandardCharsets.UTF_8);
-            ids.add(id);
-            zones.add(zone);
-            size += 2 + id.length + 8 + 2 + (zone == null ? 0 : zone.length);
-        }
+        byte[] entries = NodeEncoding.entries(ring.nodes());
+        int size = 4 + 1 + 1 + 1 + hasherId.length + 4 + 1 + 4 + entries.length + (withChecksum ? 4 : 0);
         ByteBuffer b = ByteBuffer.allocate(size);
         b.put(MAGIC).put((byte) FORMAT_VERSION).put((byte) ALGORITHM_RING_V1);
         b.put((byte) hasherId.length).put(hasherId);
         b.putInt(ring.settings().vnodesPerWeight()).put((byte) ring.settings().slotBits()).putInt(ring.size());
-        for (int i = 0; i < ring.size(); i++) {
-            b.putShort((short) ids.get(i).length).put(ids.get(i));
-            b.putDouble(ring.nodes().get(i).weight());
-            byte[] zone = zones.get(i);
-            if (zone == null) {
-                b.putShort((short) NO_ZONE);
-            } else {
-                b.putShort((short) zone.length).put(zone);
-            }
-        }
+        b.put(entries);
         if (withChecksum) {
             CRC32C crc = new CRC32C();
             crc.update(b.array(), 0, b.position());
@@ -116,17 +98,7 @@ final class RingCodec {
             }
             List<Node> nodes = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
-                byte[] id = new byte[b.getShort() & 0xFFFF];
-                b.get(id);
-                double weight = b.getDouble();
-                int zoneLength = b.getShort() & 0xFFFF;
-                String zone = null;
-                if (zoneLength != NO_ZONE) {
-                    byte[] z = new byte[zoneLength];
-                    b.get(z);
-                    zone = new String(z, StandardCharsets.UTF_8);
-                }
-                nodes.add(new Node(new String(id, StandardCharsets.UTF_8), weight, zone));
+                nodes.add(NodeEncoding.read(b));
             }
             if (b.hasRemaining()) {
                 throw new RingFormatException(b.remaining() + " unexpected trailing bytes in serialized ring");

@@ -42,12 +42,7 @@ public record RingSettings(int vnodesPerWeight, int slotBits, KeyHasher hasher) 
             throw new IllegalArgumentException("slotBits must be between " + MIN_SLOT_BITS + " and " + MAX_SLOT_BITS
                     + ", was " + slotBits);
         }
-        if (hasher == null) {
-            throw new IllegalArgumentException("hasher must not be null");
-        }
-        if (hasher.id() == null || hasher.id().isEmpty() || hasher.id().length() > 255) {
-            throw new IllegalArgumentException("hasher id must be 1 to 255 characters, was '" + hasher.id() + "'");
-        }
+        KeyHashers.checkHasher(hasher);
     }
 
     /** Settings with the default slot bits. */

@@ -13,7 +13,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-class HashRingTest {
+/**
+ * {@link HashRing}: the golden placement of docs/RING_FORMAT.md, agreement with the naive
+ * specification ({@link SpecRing}), incremental changes, the serialized form and ring-specific input
+ * checks, on top of the {@link NodeLocatorContract}.
+ */
+class HashRingTest extends NodeLocatorContract<HashRing> {
+
+    HashRingTest() {
+        super((nodes, hasher) -> HashRing.of(new RingSettings(RingSettings.DEFAULT_VNODES, hasher), nodes),
+                HashRing::with, HashRing::without);
+    }
 
     static List<Node> nodes(int n) {
         List<Node> list = new ArrayList<>();
@@ -180,22 +190,9 @@ class HashRingTest {
         }
         assertThatThrownBy(() -> Node.of("n", 1, "")).isInstanceOf(InvalidNodeException.class)
                 .hasMessageContaining("zone of node 'n' must not be empty");
-        assertThatThrownBy(() -> HashRing.of(Node.of("a"), Node.of("a", 2)))
-                .isInstanceOf(DuplicateNodeException.class).hasMessageContaining("'a' appears more than once");
-        assertThatThrownBy(() -> ring(2).with(Node.of("node-1"))).isInstanceOf(DuplicateNodeException.class)
-                .hasMessageContaining("already contains node 'node-1'");
-        assertThatThrownBy(() -> ring(2).without("nope")).isInstanceOf(UnknownNodeException.class)
-                .hasMessageContaining("no node 'nope'");
         assertThatThrownBy(() -> ring(2).reweighted("node-1", -2)).isInstanceOf(InvalidNodeException.class);
-        assertThatThrownBy(() -> ring(2).with(null)).isInstanceOf(InvalidNodeException.class);
         assertThatThrownBy(() -> HashRing.empty().locate(1L)).isInstanceOf(EmptyRingException.class)
-                .hasMessageContaining("no nodes");
-        assertThatThrownBy(() -> ring(3).replicas(1L, new Node[5], 4))
-                .isInstanceOf(NotEnoughNodesException.class)
-                .hasMessage("replica count must be between 1 and the number of nodes (3), was 4");
-        assertThatThrownBy(() -> ring(3).replicas(1L, new Node[5], 0)).isInstanceOf(NotEnoughNodesException.class);
-        assertThatThrownBy(() -> ring(3).replicas(1L, new Node[1], 2)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("buffer must hold at least 2");
+                .hasMessage("the ring has no nodes; add a node before looking up keys");
         assertThatThrownBy(() -> new RingSettings(0, XxHash64.INSTANCE)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("vnodesPerWeight must be between 1 and 65536, was 0");
         assertThatThrownBy(() -> new RingSettings(1, 15, XxHash64.INSTANCE))
@@ -203,45 +200,11 @@ class HashRingTest {
     }
 
     @Test
-    void replicasAreDistinctAndSpreadOverZonesFirst() {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            nodes.add(Node.of("n" + i, 1, "zone-" + (i % 3)));
-        }
-        HashRing ring = HashRing.builder().vnodesPerWeight(256).addAll(nodes).build();
-        assertThat(ring.zoneCount()).isEqualTo(3);
-        Node[] out = new Node[5];
-        SplittableRandom random = new SplittableRandom(3);
-        for (int i = 0; i < 2000; i++) {
-            long key = random.nextLong();
-            ring.replicas(key, out, 5);
-            assertThat(out[0]).isEqualTo(ring.locate(key));
-            assertThat(Arrays.stream(out).distinct()).hasSize(5);
-            assertThat(Arrays.stream(out, 0, 3).map(Node::zone).distinct()).hasSize(3);
-        }
-    }
-
-    @Test
-    void lookupsAllocateNothing() {
-        HashRing ring = HashRing.builder().vnodesPerWeight(512).addAll(nodes(50)).build();
-        Node[] out = new Node[3];
-        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long id = Thread.currentThread().getId();
-        long sink = 0;
-        for (int warm = 0; warm < 3; warm++) {
-            long before = threads.getThreadAllocatedBytes(id);
-            for (long k = 0; k < 200_000; k++) {
-                long h = k * 0x9E3779B97F4A7C15L;
-                sink += ring.locate(h).weight() > 0 ? 1 : 0;
-                sink += ring.replicas(h, out, 3);
-            }
-            long allocated = threads.getThreadAllocatedBytes(id) - before;
-            if (warm == 2) {
-                // 400,000 calls; a single allocation per call would be megabytes.
-                assertThat(allocated).as("bytes allocated by 400k lookups").isLessThan(64 * 1024);
-            }
-        }
-        assertThat(sink).isPositive();
+    void nodesWithoutAZoneCountAsOneZoneTogether() {
+        assertThat(HashRing.of(zonedNodes()).zoneCount()).isEqualTo(4);
+        assertThat(ring(3).zoneCount()).isEqualTo(1);
+        assertThat(HashRing.of(Node.of("a", 1, "z1"), Node.of("b"), Node.of("c", 1, "z1"), Node.of("d")).zoneCount())
+                .isEqualTo(2);
     }
 
     @Test

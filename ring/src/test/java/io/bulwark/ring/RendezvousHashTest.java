@@ -3,11 +3,9 @@ package io.bulwark.ring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -21,15 +19,17 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link RendezvousHash}: agreement with a literal implementation of the {@code rendezvous/1} rule
  * (which checks the logarithm-skipping and the insertion into the caller's buffer), pinned placement,
- * exact proportional shares within statistical bounds, minimal movement for every kind of change,
- * replica distinctness and zone spread, and bad input.
+ * exact proportional shares within statistical bounds, minimal movement for every kind of change and
+ * reweighting, on top of the {@link NodeLocatorContract}.
  *
  * <p>Keys are {@code xxh64(i)} for {@code i = 0, 1, ...}: seeded and reproducible, so every bound below
  * is a fixed check, chosen at 4.5 standard deviations or more.
  */
-class RendezvousHashTest {
+class RendezvousHashTest extends NodeLocatorContract<RendezvousHash> {
 
-    private static final KeyHasher HASHER = KeyHashers.defaultHasher();
+    RendezvousHashTest() {
+        super(RendezvousHash::of, RendezvousHash::with, RendezvousHash::without);
+    }
 
     // ----------------------------------------------------------------------------------------------
     // The placement rule
@@ -88,7 +88,7 @@ class RendezvousHashTest {
     void agreesWithTheLiteralRuleForEqualUnequalAndZonedNodes() {
         Random random = new Random(2024);
         List<List<Node>> configurations = new ArrayList<>();
-        configurations.add(nodes(25));
+        configurations.add(numberedNodes(25));
         List<Node> weighted = new ArrayList<>();
         for (int i = 0; i < 25; i++) {
             weighted.add(Node.of("node-" + i, 0.25 + random.nextInt(16) * 0.5));
@@ -146,25 +146,11 @@ class RendezvousHashTest {
     }
 
     @Test
-    void inputOrderDoesNotMatterAndFingerprintCoversEverything() {
-        List<Node> nodes = nodes(20);
-        List<Node> shuffled = new ArrayList<>(nodes);
-        Collections.shuffle(shuffled, new Random(7));
-        RendezvousHash a = RendezvousHash.of(nodes);
-        RendezvousHash b = RendezvousHash.of(shuffled);
-        assertThat(b.fingerprint()).isEqualTo(a.fingerprint());
-        assertThat(b.nodes()).containsExactlyElementsOf(a.nodes());
-        for (int i = 0; i < 2_000; i++) {
-            long h = HASHER.hash((long) i);
-            assertThat(b.locate(h)).isSameAs(a.locate(h));
-        }
-        assertThat(a.nodes()).extracting(Node::id).isSorted();
-        assertThat(RendezvousHash.of(nodes, new XxHash64(3)).fingerprint()).isNotEqualTo(a.fingerprint());
+    void fingerprintCoversWeights() {
+        RendezvousHash a = RendezvousHash.of(numberedNodes(20));
         assertThat(a.reweighted("node-3", 2).fingerprint()).isNotEqualTo(a.fingerprint());
-        assertThat(a.without("node-3").with(Node.of("node-3", 1, "z")).fingerprint()).isNotEqualTo(a.fingerprint());
-        assertThat(a.without("node-3").with(Node.of("node-3")).fingerprint()).isEqualTo(a.fingerprint());
+        assertThat(a.reweighted("node-3", 1).fingerprint()).isEqualTo(a.fingerprint());
         assertThat(a.algorithm()).isEqualTo("rendezvous");
-        assertThat(a.locate("k")).isSameAs(a.locate(HASHER.hash("k")));
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -177,20 +163,7 @@ class RendezvousHashTest {
      */
     @Test
     void equalNodesReceiveEqualSharesWithinStatisticalBounds() {
-        int nodeCount = 50;
-        int keys = 300_000;
-        RendezvousHash rendezvous = RendezvousHash.of(nodes(nodeCount));
-        int[] counts = new int[nodeCount];
-        for (int i = 0; i < keys; i++) {
-            counts[index(rendezvous.locate(HASHER.hash((long) i)))]++;
-        }
-        double mean = (double) keys / nodeCount;
-        double chiSquare = 0;
-        for (int c : counts) {
-            chiSquare += (c - mean) * (c - mean) / mean;
-            assertThat(c / mean).isBetween(0.935, 1.065);
-        }
-        assertThat(chiSquare).isLessThan(99);
+        assertEqualShares(RendezvousHash.of(numberedNodes(50)), 300_000, 0.065, 99);
     }
 
     /**
@@ -203,12 +176,8 @@ class RendezvousHashTest {
         for (int i = 0; i < 8; i++) {
             nodes.add(Node.of("node-" + i, 1 + (i % 4)));
         }
-        RendezvousHash rendezvous = RendezvousHash.of(nodes);
         int keys = 1_000_000;
-        int[] counts = new int[nodes.size()];
-        for (int i = 0; i < keys; i++) {
-            counts[index(rendezvous.locate(HASHER.hash((long) i)))]++;
-        }
+        int[] counts = keysPerNode(RendezvousHash.of(nodes), keys);
         for (int i = 0; i < nodes.size(); i++) {
             double target = nodes.get(i).weight() / 20.0;
             assertThat(counts[i] / (double) keys / target).as("share of %s over target", nodes.get(i))
@@ -221,21 +190,11 @@ class RendezvousHashTest {
 
     @Test
     void addingANodeMovesKeysOnlyToIt() {
-        for (RendezvousHash before : List.of(RendezvousHash.of(nodes(20)), RendezvousHash.of(weightedNodes(20)))) {
+        for (RendezvousHash before : List.of(RendezvousHash.of(numberedNodes(20)), RendezvousHash.of(weightedNodes(20)))) {
             Node added = Node.of("node-new", 2);
-            RendezvousHash after = before.with(added);
             double share = 2 / (totalWeight(before) + 2);
             int keys = 100_000;
-            int moved = 0;
-            for (int i = 0; i < keys; i++) {
-                long h = HASHER.hash((long) i);
-                Node was = before.locate(h);
-                Node is = after.locate(h);
-                if (was != is) {
-                    assertThat(is).isSameAs(added);
-                    moved++;
-                }
-            }
+            int moved = keysMovedOnlyTo(added, before, before.with(added), keys);
             // Binomial(100000, share): 5 standard deviations.
             double bound = 5 * Math.sqrt(keys * share * (1 - share));
             assertThat(Math.abs(moved - keys * share)).as("moved to the new node").isLessThan(bound);
@@ -246,20 +205,13 @@ class RendezvousHashTest {
     void removingAnyNodeMovesOnlyItsKeys() {
         RendezvousHash before = RendezvousHash.of(weightedNodes(20));
         for (String removed : List.of("node-0", "node-7", "node-19")) {
-            RendezvousHash after = before.without(removed);
-            for (int i = 0; i < 20_000; i++) {
-                long h = HASHER.hash((long) i);
-                Node was = before.locate(h);
-                if (!was.id().equals(removed)) {
-                    assertThat(after.locate(h)).isSameAs(was);
-                }
-            }
+            assertOnlyKeysOf(removed, before, before.without(removed), 20_000);
         }
     }
 
     @Test
     void reweightingMovesKeysOnlyToOrFromThatNode() {
-        RendezvousHash before = RendezvousHash.of(nodes(20));
+        RendezvousHash before = RendezvousHash.of(numberedNodes(20));
         RendezvousHash heavier = before.reweighted("node-4", 3);
         RendezvousHash lighter = before.reweighted("node-4", 0.5);
         for (int i = 0; i < 20_000; i++) {
@@ -282,17 +234,8 @@ class RendezvousHashTest {
         RendezvousHash base = RendezvousHash.of(weightedNodes(15));
         List<RendezvousHash> changed = List.of(base.with(Node.of("node-new", 1.5)), base.without("node-3"),
                 base.without("node-14"));
-        Node[] was = new Node[3];
-        Node[] is = new Node[3];
         for (RendezvousHash after : changed) {
-            for (int i = 0; i < 10_000; i++) {
-                long h = HASHER.hash((long) i);
-                base.replicas(h, was, 3);
-                after.replicas(h, is, 3);
-                Set<String> lost = ids(was);
-                lost.removeAll(ids(is));
-                assertThat(lost.size()).as("key %d after %s", i, after).isLessThanOrEqualTo(1);
-            }
+            assertThat(replicaSetsChangedByMoreThanOneNode(base, after, 3, 10_000)).as("after %s", after).isZero();
         }
     }
 
@@ -313,146 +256,19 @@ class RendezvousHashTest {
     }
 
     // ----------------------------------------------------------------------------------------------
-    // Replicas
-
-    @Test
-    void replicasAreDistinctPrimaryFirstAndPrefixesOfLargerSets() {
-        RendezvousHash rendezvous = RendezvousHash.of(weightedNodes(12));
-        Node[] small = new Node[3];
-        Node[] all = new Node[12];
-        for (int i = 0; i < 2_000; i++) {
-            long h = HASHER.hash((long) i);
-            assertThat(rendezvous.replicas(h, small, 3)).isEqualTo(3);
-            rendezvous.replicas(h, all, 12);
-            assertThat(small[0]).isSameAs(rendezvous.locate(h));
-            assertThat(new HashSet<>(List.of(all))).hasSize(12);
-            assertThat(List.of(all).subList(0, 3)).containsExactly(small);
-        }
-    }
-
-    @Test
-    void replicasGoToDistinctZonesFirst() {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            nodes.add(Node.of("node-" + i, 1 + (i % 2), "zone-" + (i % 3)));
-        }
-        RendezvousHash rendezvous = RendezvousHash.of(nodes);
-        Node[] out = new Node[5];
-        for (int i = 0; i < 5_000; i++) {
-            long h = HASHER.hash((long) i);
-            rendezvous.replicas(h, out, 5);
-            assertThat(Set.of(out[0].zone(), out[1].zone(), out[2].zone())).hasSize(3);
-            assertThat(new HashSet<>(List.of(out))).hasSize(5);
-            assertThat(out[0]).isSameAs(rendezvous.locate(h));
-        }
-    }
-
-    @Test
-    void lookupsAllocateNothing() {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            nodes.add(Node.of("node-" + i, 1 + (i % 3), "zone-" + (i % 4)));
-        }
-        for (RendezvousHash rendezvous : List.of(RendezvousHash.of(nodes), RendezvousHash.of(nodes(30)))) {
-            Node[] out = new Node[3];
-            long sink = 0;
-            for (int warm = 0; warm < 3; warm++) {
-                long before = allocatedBytes();
-                for (int i = 0; i < 10_000; i++) {
-                    sink += rendezvous.locate((long) i * HashRing.GOLDEN).hashCode();
-                    rendezvous.replicas((long) i * HashRing.GOLDEN, out, 3);
-                }
-                long allocated = allocatedBytes() - before;
-                if (warm == 2) {
-                    assertThat(allocated).as("bytes allocated by 20,000 lookups on %s", rendezvous).isLessThan(4096);
-                }
-            }
-            assertThat(sink).isNotZero();
-        }
-    }
-
-    // ----------------------------------------------------------------------------------------------
     // Bad input
 
     @Test
-    void rejectsMalformedMembership() {
-        assertThatThrownBy(() -> RendezvousHash.of((List<Node>) null)).isInstanceOf(InvalidNodeException.class);
-        assertThatThrownBy(() -> RendezvousHash.of(Arrays.asList(Node.of("a"), null)))
-                .isInstanceOf(InvalidNodeException.class).hasMessageContaining("null");
-        assertThatThrownBy(() -> RendezvousHash.of(Node.of("a"), Node.of("b", 2), Node.of("a", 3)))
-                .isInstanceOf(DuplicateNodeException.class).hasMessageContaining("'a'");
-        assertThatThrownBy(() -> RendezvousHash.of(nodes(2), null)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("hasher");
-        RendezvousHash rendezvous = RendezvousHash.of(nodes(3));
-        assertThatThrownBy(() -> rendezvous.with(null)).isInstanceOf(InvalidNodeException.class);
-        assertThatThrownBy(() -> rendezvous.with(Node.of("node-1", 2))).isInstanceOf(DuplicateNodeException.class);
-        assertThatThrownBy(() -> rendezvous.without("nope")).isInstanceOf(UnknownNodeException.class)
-                .hasMessageContaining("'nope'");
-        assertThatThrownBy(() -> rendezvous.without(null)).isInstanceOf(UnknownNodeException.class);
+    void rejectsBadReweighting() {
+        RendezvousHash rendezvous = RendezvousHash.of(numberedNodes(3));
         assertThatThrownBy(() -> rendezvous.reweighted("node-1", 0)).isInstanceOf(InvalidNodeException.class);
         assertThatThrownBy(() -> rendezvous.reweighted("node-1", Double.NaN)).isInstanceOf(InvalidNodeException.class);
         assertThatThrownBy(() -> rendezvous.reweighted("nope", 1)).isInstanceOf(UnknownNodeException.class);
     }
 
-    @Test
-    void rejectsBadReplicaRequestsAndEmptyLookups() {
-        RendezvousHash rendezvous = RendezvousHash.of(nodes(3));
-        assertThatThrownBy(() -> rendezvous.replicas(1, new Node[4], 4)).isInstanceOf(NotEnoughNodesException.class)
-                .hasMessageContaining("between 1 and the number of nodes (3), was 4");
-        assertThatThrownBy(() -> rendezvous.replicas(1, new Node[4], -1)).isInstanceOf(NotEnoughNodesException.class);
-        assertThatThrownBy(() -> rendezvous.replicas(1, new Node[2], 3)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("at least 3");
-        RendezvousHash empty = RendezvousHash.of(List.of());
-        assertThatThrownBy(() -> empty.locate(1L)).isInstanceOf(EmptyRingException.class);
-        assertThatThrownBy(() -> empty.replicas(1L, new Node[1], 1)).isInstanceOf(EmptyRingException.class);
-        assertThatThrownBy(() -> RendezvousHash.of(Node.of("x")).without("x").locate("k"))
-                .isInstanceOf(EmptyRingException.class);
-    }
-
     // ----------------------------------------------------------------------------------------------
-
-    private static List<Node> nodes(int count) {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            nodes.add(Node.of("node-" + i));
-        }
-        return nodes;
-    }
-
-    /** Weights 1, 1.5, 2, 2.5, 1, ... */
-    private static List<Node> weightedNodes(int count) {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            nodes.add(Node.of("node-" + i, 1 + (i % 4) * 0.5));
-        }
-        return nodes;
-    }
 
     private static double totalWeight(NodeLocator locator) {
         return locator.nodes().stream().mapToDouble(Node::weight).sum();
-    }
-
-    private static List<String> ownersOf(NodeLocator locator) {
-        List<String> owners = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            owners.add(locator.locate("key-" + i).id());
-        }
-        return owners;
-    }
-
-    private static Set<String> ids(Node[] nodes) {
-        Set<String> ids = new HashSet<>();
-        for (Node n : nodes) {
-            ids.add(n.id());
-        }
-        return ids;
-    }
-
-    private static int index(Node node) {
-        return Integer.parseInt(node.id().substring("node-".length()));
-    }
-
-    private static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 }
