@@ -1,5 +1,6 @@
 package io.bulwark.cli;
 
+import io.bulwark.bench.LockBench;
 import io.bulwark.bench.RingBench;
 import io.bulwark.bench.RingQualityBench;
 import java.util.concurrent.Callable;
@@ -9,7 +10,7 @@ import picocli.CommandLine.Option;
 /** {@code bulwark bench}: benchmark suites that compare Bulwark with its peers in one run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite against its peers in one run and print the ratio table.",
-        subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class})
+        subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class, BenchCommand.Lock.class})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -51,6 +52,21 @@ final class BenchCommand implements Runnable {
                         "--keys must be between 1000 and 50000000, was " + keys);
             }
             return RingQualityBench.run(System.out, keys);
+        }
+    }
+
+    /** {@code bulwark bench lock}. */
+    @Command(name = "lock", mixinStandardHelpOptions = true,
+            description = {"Redis locks: Bulwark vs Redisson RLock and RFencedLock on one local redis-server.",
+                "Throughput and p50/p99/p99.9 at 1, 8 and 64 clients, distinct names and one name; about 2.5 minutes."})
+    static final class Lock implements Callable<Integer> {
+
+        @Option(names = "--quick", description = "Short smoke run (seconds); numbers are not meaningful.")
+        boolean quick;
+
+        @Override
+        public Integer call() {
+            return LockBench.run(System.out, quick);
         }
     }
 }

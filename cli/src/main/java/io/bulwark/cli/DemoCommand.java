@@ -7,6 +7,9 @@ import io.bulwark.lock.LockLease;
 import io.bulwark.lock.LockLostException;
 import io.bulwark.lock.LockOptions;
 import io.bulwark.lock.memory.InMemoryLockBackend;
+import io.bulwark.lock.redis.LocalRedisServer;
+import io.bulwark.lock.redis.RedisLockBackend;
+import io.bulwark.lock.redis.RedisLockBackendOptions;
 import io.bulwark.ring.BoundedLoad;
 import io.bulwark.ring.HashRing;
 import io.bulwark.ring.MigrationPlan;
@@ -61,6 +64,8 @@ final class DemoCommand implements Callable<Integer> {
                 this::mutualExclusion);
         step("11. Fencing: a holder paused past its lease is refused by the resource, and told so",
                 this::fencing);
+        step("12. Redis: a local redis-server; 4 workers x 50 fenced increments while one holder is paused"
+                + " past its lease", this::redis);
         out.println();
         out.printf("demo: %d checks passed, %d failed%n", passed, failed);
         return failed == 0 ? 0 : 1;
@@ -150,6 +155,66 @@ final class DemoCommand implements Callable<Integer> {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private boolean redis() {
+        LOCK_LOG.setLevel(java.util.logging.Level.SEVERE);
+        try (LocalRedisServer server = LocalRedisServer.start();
+                RedisLockBackend backend = RedisLockBackend.create(RedisLockBackendOptions.of(server.uri()));
+                LockClient locks = LockClient.create(backend)) {
+            out.printf("  started redis-server %s on %s%n", server.version(), server.uri());
+            Fence fence = new Fence();
+            long[] counter = {0};
+            // A holder that stops renewing and is "paused" (its thread blocks) past its 300 ms lease.
+            LockLease paused = locks.acquire("demo/redis-counter",
+                    LockOptions.exclusive().withLeaseTime(Duration.ofMillis(300)).withAutoRenew(false));
+            List<Thread> workers = new ArrayList<>();
+            boolean[] failed = {false};
+            for (int w = 0; w < 4; w++) {
+                Thread worker = new Thread(() -> {
+                    for (int i = 0; i < 50; i++) {
+                        try (LockLease lease = locks.acquire("demo/redis-counter",
+                                LockOptions.exclusive().withWaitTimeout(Duration.ofSeconds(20)))) {
+                            if (fence.admit("demo/redis-counter", lease.fencingToken())) {
+                                counter[0] = counter[0] + 1;
+                            } else {
+                                failed[0] = true;
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        } catch (RuntimeException e) {
+                            failed[0] = true;
+                            return;
+                        }
+                    }
+                });
+                workers.add(worker);
+                worker.start();
+            }
+            for (Thread worker : workers) {
+                worker.join(60_000);
+            }
+            // The paused holder wakes up and writes with its old token.
+            boolean staleAdmitted = fence.admit("demo/redis-counter", paused.fencingToken());
+            boolean told;
+            try {
+                paused.close();
+                told = false;
+            } catch (LockLostException expected) {
+                told = true;
+            }
+            out.printf("  counter %d (expected 200); paused holder's token %d, late write admitted: %s, told it lost"
+                    + " the lock: %s; highest token %d%n", counter[0], paused.fencingToken(), staleAdmitted, told,
+                    fence.highestToken("demo/redis-counter"));
+            return counter[0] == 200 && !failed[0] && !staleAdmitted && told;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.io.IOException e) {
+            out.println("  could not start a local redis-server: " + e.getMessage());
             return false;
         }
     }

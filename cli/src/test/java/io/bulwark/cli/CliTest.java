@@ -42,7 +42,7 @@ class CliTest {
     @Test
     void demoRunsEveryCheckAndPasses() {
         Result r = run("demo");
-        assertThat(r.out()).contains("demo: 11 checks passed, 0 failed").doesNotContain("FAIL");
+        assertThat(r.out()).contains("demo: 12 checks passed, 0 failed").doesNotContain("FAIL");
         assertThat(r.code()).isZero();
     }
 

@@ -33,12 +33,12 @@ class ContendingProcessesTest {
     private static final Duration START = Duration.ofSeconds(30);
     private static final Duration RUN = Duration.ofSeconds(45);
 
-    private RedisServerProcess server;
+    private LocalRedisServer server;
     private RedisClient redis;
 
     @BeforeEach
     void start() throws Exception {
-        server = RedisServerProcess.start();
+        server = LocalRedisServer.start();
         redis = RedisClient.create(server.uri());
     }
 

@@ -31,13 +31,13 @@ class PausedHolderProcessTest {
     private static final Duration LEASE = Duration.ofSeconds(2);
     private static final Duration STEP = Duration.ofSeconds(20);
 
-    private RedisServerProcess server;
+    private LocalRedisServer server;
     private RedisLockBackend backend;
     private LockClient locks;
 
     @BeforeEach
     void start() throws Exception {
-        server = RedisServerProcess.start();
+        server = LocalRedisServer.start();
         backend = RedisLockBackend.create(RedisLockBackendOptions.of(server.uri()).withKeyPrefix(KEY_PREFIX)
                 .withCommandTimeout(Duration.ofSeconds(1)));
         locks = LockClient.create(backend, LockClientOptions.defaults().withClientName("next-holder"));

@@ -27,12 +27,12 @@ class RedisFaultTest {
     private static final LockName NAME = LockName.of("fault/lock");
     private static final long LEASE_NANOS = Duration.ofSeconds(30).toNanos();
 
-    private RedisServerProcess server;
+    private LocalRedisServer server;
     private RedisLockBackend backend;
 
     @BeforeEach
     void start() throws Exception {
-        server = RedisServerProcess.start();
+        server = LocalRedisServer.start();
         backend = RedisLockBackend.create(RedisLockBackendOptions.of(server.uri()).withCommandTimeout(Duration.ofSeconds(1)));
     }
 
@@ -89,7 +89,7 @@ class RedisFaultTest {
 
     @Test
     void unreachableRedisAtStartUpIsAClearError() throws Exception {
-        int port = RedisServerProcess.freePort();
+        int port = LocalRedisServer.freePort();
         assertThatThrownBy(() -> RedisLockBackend.create(RedisLockBackendOptions.of("redis://127.0.0.1:" + port)
                 .withCommandTimeout(Duration.ofMillis(500))))
                 .isInstanceOf(BackendUnavailableException.class).hasMessageContaining("cannot connect to Redis");

@@ -19,11 +19,11 @@ final class RedisLockBackendFixture implements LockBackendFixture {
 
     private static final AtomicInteger FIXTURES = new AtomicInteger();
 
-    private final RedisServerProcess server;
+    private final LocalRedisServer server;
     private final TcpProxy proxy;
     private final RedisLockBackend backend;
 
-    RedisLockBackendFixture(RedisServerProcess server) {
+    RedisLockBackendFixture(LocalRedisServer server) {
         this.server = server;
         try {
             this.proxy = new TcpProxy(server.port());
@@ -77,7 +77,7 @@ final class RedisLockBackendFixture implements LockBackendFixture {
         flushAll(server);
     }
 
-    static void flushAll(RedisServerProcess server) {
+    static void flushAll(LocalRedisServer server) {
         RedisClient client = RedisClient.create(server.uri());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
             connection.sync().flushall();

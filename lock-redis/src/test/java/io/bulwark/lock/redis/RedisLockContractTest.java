@@ -8,11 +8,11 @@ import org.junit.jupiter.api.BeforeAll;
 /** The whole lock contract kit against the Redis backend on a real {@code redis-server}. */
 class RedisLockContractTest extends LockBackendContractTest {
 
-    private static RedisServerProcess server;
+    private static LocalRedisServer server;
 
     @BeforeAll
     static void startRedis() throws Exception {
-        server = RedisServerProcess.start();
+        server = LocalRedisServer.start();
     }
 
     @AfterAll
