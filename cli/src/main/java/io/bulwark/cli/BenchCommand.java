@@ -21,18 +21,24 @@ final class BenchCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The {@code --quick} option every timed suite has. */
+    static final class QuickOption {
+        @Option(names = "--quick", description = "Short smoke run (seconds); numbers are not meaningful.")
+        boolean quick;
+    }
+
     /** {@code bulwark bench ring}. */
     @Command(name = "ring", mixinStandardHelpOptions = true,
             description = {"Ring lookups, replicas and change cost vs Guava consistentHash and a Ketama TreeMap ring.",
                 "JMH, about 5 minutes on 2 cores; --quick for a smoke run."})
     static final class Ring implements Callable<Integer> {
 
-        @Option(names = "--quick", description = "Short smoke run (seconds); numbers are not meaningful.")
-        boolean quick;
+        @picocli.CommandLine.Mixin
+        QuickOption options;
 
         @Override
         public Integer call() {
-            return RingBench.run(System.out, quick);
+            return RingBench.run(System.out, options.quick);
         }
     }
 
@@ -61,12 +67,12 @@ final class BenchCommand implements Runnable {
                 "Throughput and p50/p99/p99.9 at 1, 8 and 64 clients, distinct names and one name; about 2.5 minutes."})
     static final class Lock implements Callable<Integer> {
 
-        @Option(names = "--quick", description = "Short smoke run (seconds); numbers are not meaningful.")
-        boolean quick;
+        @picocli.CommandLine.Mixin
+        QuickOption options;
 
         @Override
         public Integer call() {
-            return LockBench.run(System.out, quick);
+            return LockBench.run(System.out, options.quick);
         }
     }
 }

@@ -140,13 +140,7 @@ final class DemoCommand implements Callable<Integer> {
                 boolean secondWrite = storage.admit("orders/42", next.fencingToken());
                 // A wakes up and writes with its old token: the storage refuses it.
                 boolean staleWrite = storage.admit("orders/42", paused.fencingToken());
-                boolean told;
-                try {
-                    paused.close();
-                    told = false;
-                } catch (LockLostException expected) {
-                    told = true;
-                }
+                boolean told = closeReportsLoss(paused);
                 out.printf("  A token %d admitted: %s; B token %d admitted: %s; A's late write admitted: %s;"
                         + " A told it lost the lock: %s%n", paused.fencingToken(), firstWrite, next.fencingToken(),
                         secondWrite, staleWrite, told);
@@ -199,13 +193,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             // The paused holder wakes up and writes with its old token.
             boolean staleAdmitted = fence.admit("demo/redis-counter", paused.fencingToken());
-            boolean told;
-            try {
-                paused.close();
-                told = false;
-            } catch (LockLostException expected) {
-                told = true;
-            }
+            boolean told = closeReportsLoss(paused);
             out.printf("  counter %d (expected 200); paused holder's token %d, late write admitted: %s, told it lost"
                     + " the lock: %s; highest token %d%n", counter[0], paused.fencingToken(), staleAdmitted, told,
                     fence.highestToken("demo/redis-counter"));
@@ -216,6 +204,16 @@ final class DemoCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             out.println("  could not start a local redis-server: " + e.getMessage());
             return false;
+        }
+    }
+
+    /** Closes a lease that should have been lost; true if closing says so, as a paused holder must be told. */
+    private static boolean closeReportsLoss(LockLease lease) {
+        try {
+            lease.close();
+            return false;
+        } catch (LockLostException expected) {
+            return true;
         }
     }
 
