@@ -1,9 +1,11 @@
 package io.bulwark.lock.redis;
 
 import java.io.BufferedInputStream;
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -140,21 +143,44 @@ public final class LocalRedisServer implements AutoCloseable {
     }
 
     private void launch() throws IOException, InterruptedException {
-        Path log = Files.createTempFile("bulwark-redis-" + port + "-", ".log");
-        log.toFile().deleteOnExit();
         process = new ProcessBuilder(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--protected-mode", "no")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + START_DEADLINE_NANOS;
-        while (!answersPing()) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("redis-server exited at start-up: " + Files.readString(log));
+                .redirectErrorStream(true).start();
+        // Redis logs "Ready to accept connections" once it listens; wait for that line (or for the process
+        // to end) instead of polling the port. The reader keeps draining the log so the pipe never fills.
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        StringBuffer log = new StringBuffer();
+        Process started = process;
+        Thread reader = new Thread(() -> {
+            try (BufferedReader lines = new BufferedReader(
+                    new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    if (!ready.isDone()) {
+                        log.append(line).append('\n');
+                        if (line.contains("Ready to accept connections")) {
+                            ready.complete(null);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // The process is gone; handled below.
             }
-            if (System.nanoTime() - deadline > 0) {
-                close();
-                throw new IllegalStateException("redis-server did not answer PING within 10 s on port " + port);
-            }
-            Thread.sleep(10); // bounded by the deadline above
+            ready.completeExceptionally(new IllegalStateException("redis-server exited at start-up: " + log));
+        }, "redis-server-log-" + port);
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            ready.get(START_DEADLINE_NANOS, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            stop();
+            throw (IllegalStateException) e.getCause();
+        } catch (java.util.concurrent.TimeoutException e) {
+            stop();
+            throw new IllegalStateException("redis-server did not become ready within 10 s on port " + port + ": " + log);
+        }
+        if (!answersPing()) {
+            stop();
+            throw new IllegalStateException("redis-server said it was ready but does not answer PING on port " + port);
         }
     }
 

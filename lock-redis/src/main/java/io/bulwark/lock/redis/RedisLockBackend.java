@@ -23,6 +23,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -158,6 +159,28 @@ public final class RedisLockBackend implements LockBackend {
     /** Whether the command connection is currently up (Lettuce reconnects by itself after an outage). */
     public boolean isConnected() {
         return connection.isOpen() && wakeUps.isConnected();
+    }
+
+    /**
+     * Completes when both connections (commands and wake-ups) are up: at once if they are, else at the
+     * connection event that brings the last one back after an outage. For readiness checks; wait on it
+     * with a timeout, since Redis may never come back.
+     */
+    public CompletableFuture<Void> whenConnected() {
+        CompletableFuture<Void> up = new CompletableFuture<>();
+        var subscription = resources.eventBus().get()
+                .filter(event -> event instanceof ConnectionActivatedEvent)
+                .subscribe(event -> {
+                    if (isConnected()) {
+                        up.complete(null);
+                    }
+                });
+        up.whenComplete((ignored, error) -> subscription.dispose());
+        // Checked after subscribing, so an activation between the two cannot be missed.
+        if (isConnected()) {
+            up.complete(null);
+        }
+        return up;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -38,17 +39,11 @@ final class ParentLink {
         }, "parent-link-stdin");
         stdin.setDaemon(true);
         stdin.start();
-        Thread reaper = new Thread(() -> {
-            try {
-                Thread.sleep(lifetime.toMillis()); // the child's own deadline, not a wait for a condition
-                System.err.println("lifetime of " + lifetime.toMillis() + " ms is over, halting");
-                Runtime.getRuntime().halt(4);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "parent-link-lifetime");
-        reaper.setDaemon(true);
-        reaper.start();
+        // The child's own lifetime cap: a timer, not a wait for a condition.
+        CompletableFuture.delayedExecutor(lifetime.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+            System.err.println("lifetime of " + lifetime.toMillis() + " ms is over, halting");
+            Runtime.getRuntime().halt(4);
+        });
         return link;
     }
 
