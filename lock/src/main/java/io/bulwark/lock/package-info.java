@@ -16,7 +16,7 @@
  * <p>Time comes only from a {@link io.bulwark.lock.LockTimer} (a monotonic {@link io.bulwark.core.Clock}
  * plus a scheduler), so tests and the simulator can drive leases in virtual time.
  *
- * <p>The exact guarantees and the assumptions they rest on are in {@code GUARANTEES-lock.md} of this
- * module (merged into {@code docs/GUARANTEES.md}).
+ * <p>The exact guarantees and the assumptions they rest on are in the lock section of
+ * {@code docs/GUARANTEES.md}.
  */
 package io.bulwark.lock;

@@ -59,8 +59,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       between its failed attempt and its subscription is not missed (Redisson #1763); it also re-checks
  *       on a jittered timer (and just after the current holder's lease ends), which is what recovers a lost
  *       notification and keeps its server-side entry alive ({@link RedisLockBackendOptions#waiterLiveness()}).
- *   <li>Fencing tokens are {@code max(last token + 1, server TIME in µs)}: see {@code GUARANTEES-redis.md}
- *       for why they stay increasing after Redis loses its data, and the clock assumption that rests on.
+ *   <li>Fencing tokens are {@code max(last token + 1, server TIME in µs)}: see the Redis section of
+ *       {@code docs/GUARANTEES.md} for why they stay increasing after Redis loses its data, and the clock assumption that rests on.
  *   <li>Leases are measured on the Redis server clock from when the script ran; the reported lease start is
  *       the client-clock reading taken just before the request was sent, hence never later than the
  *       server's start.

@@ -138,21 +138,6 @@ local function removeWaiter(o)
   return removed == 1
 end
 
--- Whether any request could be granted now, before looking at which one.
-local function room()
-  if nh >= maxHolders then
-    return false
-  end
-  if kind == 'EXCLUSIVE' or kind == 'FAIR' then
-    return nh == 0
-  elseif kind == 'READ_WRITE' then
-    return writers == 0
-  elseif kind == 'SEMAPHORE' then
-    return used < cap
-  end
-  return false
-end
-
 local function canGrant(mode, permits)
   if nh >= maxHolders then
     return false
@@ -170,9 +155,15 @@ local function canGrant(mode, permits)
   return false
 end
 
+-- Whether any request could be granted now, before looking at which one: the least demanding request
+-- (one reader, one permit) could.
+local function room()
+  return canGrant('R', 1)
+end
+
 -- The fencing token: one more than the last one issued for this name, but never below the server clock in
 -- microseconds. The clock term is what keeps tokens increasing after Redis lost the counter (restart
--- without persistence, failover to a replica that missed writes): see GUARANTEES-redis.md.
+-- without persistence, failover to a replica that missed writes): see docs/GUARANTEES.md, Redis backend.
 local function grant(o, mode, permits, leaseMicros, claimed, expiry)
   token = math.max(token + 1, now)
   gseq = gseq + 1
