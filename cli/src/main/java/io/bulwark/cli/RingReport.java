@@ -36,7 +36,7 @@ final class RingReport {
         this.moved = moved;
         this.movedBetweenStayers = movedBetweenStayers;
         this.idealMoved = idealMoved;
-        double[] targets = targetShares(before);
+        double[] targets = before.targetShares();
         double peak = 0;
         double sumSq = 0;
         for (int i = 0; i < perNodeBefore.length; i++) {
@@ -93,12 +93,6 @@ final class RingReport {
         return new RingReport(before, after, keys, counts, added, removed, moved, stayersMoved, ideal);
     }
 
-    /** Each node's weight over the total weight, in {@code nodes()} order. */
-    static double[] targetShares(NodeLocator locator) {
-        double total = locator.nodes().stream().mapToDouble(Node::weight).sum();
-        return locator.nodes().stream().mapToDouble(n -> n.weight() / total).toArray();
-    }
-
     private static boolean contains(NodeLocator locator, String id) {
         return locator.nodes().stream().anyMatch(n -> n.id().equals(id));
     }
@@ -128,7 +122,7 @@ final class RingReport {
     }
 
     void printText(PrintWriter out) {
-        double[] targets = targetShares(before);
+        double[] targets = before.targetShares();
         if (before instanceof HashRing ring) {
             out.printf(Locale.ROOT, "ring: %d nodes, %d points per unit weight, %d points, 2^%d slots, %d zone(s),"
                     + " fingerprint %016x%n", ring.size(), ring.settings().vnodesPerWeight(), ring.pointCount(),
@@ -170,7 +164,7 @@ final class RingReport {
 
     String toJson() {
         StringBuilder b = new StringBuilder(4096);
-        double[] targets = targetShares(before);
+        double[] targets = before.targetShares();
         b.append("{\n");
         field(b, "algorithm", quote(before.algorithm()));
         field(b, "nodes", before.size());

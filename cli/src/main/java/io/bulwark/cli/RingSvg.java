@@ -74,7 +74,7 @@ final class RingSvg {
         }
         s.append(String.format(Locale.ROOT, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">0</text>%n", cx, cy - 335));
         // Share bars.
-        double[] targets = RingReport.targetShares(before);
+        double[] targets = before.targetShares();
         double maxRatio = 1.0;
         for (int i = 0; i < n; i++) {
             maxRatio = Math.max(maxRatio, report.perNodeBefore[i] / (report.keys * targets[i]));

@@ -437,19 +437,6 @@ public final class HashRing implements NodeLocator {
         return share;
     }
 
-    /** Each node's target share: its weight over the total weight, in {@link #nodes()} order. */
-    public double[] targetShares() {
-        double total = 0;
-        for (Node n : sorted) {
-            total += n.weight();
-        }
-        double[] t = new double[sorted.length];
-        for (int i = 0; i < sorted.length; i++) {
-            t[i] = sorted[i].weight() / total;
-        }
-        return t;
-    }
-
     /** Total number of points on the ring. */
     public int pointCount() {
         return points.size();

@@ -54,6 +54,23 @@ public interface NodeLocator {
     int replicas(long keyHash, Node[] out, int n);
 
     /**
+     * Each node's target share of the keys: its weight over the total weight, in {@link #nodes()} order.
+     * Compare with the measured shares to see how well an algorithm follows the weights.
+     */
+    default double[] targetShares() {
+        List<Node> nodes = nodes();
+        double total = 0;
+        for (Node n : nodes) {
+            total += n.weight();
+        }
+        double[] t = new double[nodes.size()];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = nodes.get(i).weight() / total;
+        }
+        return t;
+    }
+
+    /**
      * A 64-bit digest of everything that decides placement: algorithm and its version, hasher id,
      * settings, and every node's id, weight and zone. Two locators with equal fingerprints place every
      * key identically.
