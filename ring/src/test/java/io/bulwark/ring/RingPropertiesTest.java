@@ -85,9 +85,14 @@ class RingPropertiesTest {
             @ForAll @IntRange(min = 0, max = 4) int zones, @ForAll @IntRange(min = 1, max = 4) int rf,
             @ForAll boolean add) {
         HashRing before = randomRing(seed, nodes, zones, false);
-        int n = zones == 0 ? rf : Math.min(rf, before.zoneCount());
         HashRing after = add ? before.with(Node.of("x", 1, zones == 0 ? null : "z0"))
                 : before.without(before.nodes().get((int) (seed % nodes)).id());
+        // The guarantee's condition: no zones, or at most as many replicas as zones, in both rings; and a
+        // replica set can only be as large as the smaller ring (4 nodes minus one leaves 3).
+        int n = Math.min(rf, Math.min(before.size(), after.size()));
+        if (zones != 0) {
+            n = Math.min(n, Math.min(before.zoneCount(), after.zoneCount()));
+        }
         Node[] a = new Node[n];
         Node[] b = new Node[n];
         SplittableRandom keys = new SplittableRandom(seed);
