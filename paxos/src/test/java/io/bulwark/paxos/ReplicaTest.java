@@ -1,0 +1,102 @@
+package io.bulwark.paxos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReplicaTest {
+
+    @Test
+    void threeReplicasElectOneLeaderAndCommitInOrder() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        for (int i = 1; i <= 10; i++) {
+            assertThat(g.get(leader).propose(TestGroup.command(7, i, "c" + i))).isEqualTo(ProposeResult.QUEUED);
+            g.drain(leader);
+            g.deliverAll();
+        }
+        g.tickAll(5);
+        g.deliverAll();
+        for (Replica r : g.replicas.values()) {
+            assertThat(r.chosenIndex()).as("replica %d", r.id()).isEqualTo(g.get(leader).chosenIndex());
+        }
+        List<Command> applied = g.committed.get(leader).stream()
+                .filter(e -> e.value() instanceof Value.Batch)
+                .flatMap(e -> ((Value.Batch) e.value()).commands().stream()).toList();
+        assertThat(applied).extracting(Command::sequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    }
+
+    @Test
+    void followersRefuseToProposeAndNameTheLeader() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        g.tickAll(3);
+        g.deliverAll();
+        int follower = leader == 1 ? 2 : 1;
+        assertThat(g.get(follower).propose(TestGroup.command(1, 1, "x"))).isEqualTo(ProposeResult.NOT_LEADER);
+        assertThat(g.get(follower).leaderHint()).isEqualTo(leader);
+    }
+
+    @Test
+    void newLeaderRecoversAValueAcceptedOnlyByAMinorityBeforeTheCrash() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        int other1 = leader == 1 ? 2 : 1;
+        int other2 = 6 - leader - other1;
+        g.get(leader).propose(TestGroup.command(1, 1, "survivor"));
+        g.drain(leader);
+        // Only one follower sees the accept: the value may or may not be chosen; a new leader must recover it.
+        g.deliverAll(m -> m.to() == other1 && m instanceof Message.Accept);
+        g.crash(leader);
+        g.inFlight.clear();
+        int next = g.electLeader();
+        assertThat(next).isNotEqualTo(leader);
+        g.tickAll(5);
+        g.deliverAll();
+        boolean recovered = g.committed.get(next).stream().anyMatch(e -> e.value() instanceof Value.Batch b
+                && new String(b.commands().get(0).payload()).equals("survivor"));
+        assertThat(recovered).as("value accepted by %d recovered by leader %d", other1, next).isTrue();
+        assertThat(g.get(other2).chosenIndex()).isEqualTo(g.get(next).chosenIndex());
+    }
+
+    @Test
+    void readIndexConfirmsLeadershipWithAQuorumRound() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        g.tickAll(3);
+        g.deliverAll();
+        g.get(leader).read(42);
+        g.drain(leader);
+        assertThat(g.reads.get(leader)).isEmpty();
+        g.deliverAll();
+        assertThat(g.reads.get(leader)).singleElement().satisfies(r -> {
+            assertThat(r.readId()).isEqualTo(42);
+            assertThat(r.ok()).isTrue();
+            assertThat(r.index()).isEqualTo(g.get(leader).chosenIndex());
+        });
+    }
+
+    @Test
+    void isolatedLeaderStepsDownAndCannotServeReads() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        // Cut the leader off: nothing it sends arrives, nothing reaches it.
+        for (int i = 0; i < 40; i++) {
+            g.tick(leader, 1);
+            g.inFlight.removeIf(m -> m.from() == leader || m.to() == leader);
+        }
+        assertThat(g.get(leader).role()).isNotEqualTo(Role.LEADER);
+        g.get(leader).read(1);
+        g.drain(leader);
+        assertThat(g.reads.get(leader)).singleElement().satisfies(r -> assertThat(r.ok()).isFalse());
+    }
+
+    @Test
+    void oversizedCommandIsRefusedNotQueued() {
+        ReplicaOptions options = ReplicaOptions.defaults().withSizeLimits(4096, 1024);
+        TestGroup g = new TestGroup(options, 1, 2, 3);
+        int leader = g.electLeader();
+        assertThat(g.get(leader).propose(new Command(1, 1, new byte[2000]))).isEqualTo(ProposeResult.TOO_LARGE);
+    }
+}
