@@ -4,7 +4,6 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
  * The binary form of ballots, values, entries and memberships, shared by the log and the wire.
@@ -49,7 +48,7 @@ public final class Codec {
 
     /** Encodes a membership. */
     public static byte[] encode(Membership membership) {
-        ByteBuffer buf = ByteBuffer.allocate(8 + 4 * (membership.voters().size() + membership.learners().size()));
+        ByteBuffer buf = ByteBuffer.allocate(membershipSize(membership));
         putMembership(buf, membership);
         return buf.array();
     }
@@ -84,7 +83,7 @@ public final class Codec {
             return size;
         }
         if (value instanceof Value.Reconfigure r) {
-            return 1 + 8 + 4 * (r.membership().voters().size() + r.membership().learners().size());
+            return 1 + membershipSize(r.membership());
         }
         return 1;
     }
@@ -137,29 +136,35 @@ public final class Codec {
         };
     }
 
+    static int membershipSize(Membership m) {
+        return 8 + 12 * (m.voterIncarnations().size() + m.learnerIncarnations().size());
+    }
+
     static void putMembership(ByteBuffer buf, Membership m) {
-        buf.putInt(m.voters().size());
-        for (int v : m.voters()) {
-            buf.putInt(v);
-        }
-        buf.putInt(m.learners().size());
-        for (int l : m.learners()) {
-            buf.putInt(l);
+        putMembers(buf, m.voterIncarnations());
+        putMembers(buf, m.learnerIncarnations());
+    }
+
+    private static void putMembers(ByteBuffer buf, java.util.SortedMap<Integer, Long> members) {
+        buf.putInt(members.size());
+        for (var e : members.entrySet()) {
+            buf.putInt(e.getKey());
+            buf.putLong(e.getValue());
         }
     }
 
     static Membership getMembership(ByteBuffer buf) {
-        TreeSet<Integer> voters = new TreeSet<>();
-        int nv = count(buf.getInt(), MAX_MEMBERS, "voters");
-        for (int i = 0; i < nv; i++) {
-            voters.add(buf.getInt());
+        java.util.TreeMap<Integer, Long> voters = getMembers(buf, "voters");
+        return new Membership(voters, getMembers(buf, "learners"));
+    }
+
+    private static java.util.TreeMap<Integer, Long> getMembers(ByteBuffer buf, String what) {
+        java.util.TreeMap<Integer, Long> members = new java.util.TreeMap<>();
+        int n = count(buf.getInt(), MAX_MEMBERS, what);
+        for (int i = 0; i < n; i++) {
+            members.put(buf.getInt(), buf.getLong());
         }
-        TreeSet<Integer> learners = new TreeSet<>();
-        int nl = count(buf.getInt(), MAX_MEMBERS, "learners");
-        for (int i = 0; i < nl; i++) {
-            learners.add(buf.getInt());
-        }
-        return new Membership(voters, learners);
+        return members;
     }
 
     private static int count(int n, int max, String what) {

@@ -30,6 +30,8 @@ final class Leadership {
 
     /** What the leader knows of one peer. */
     static final class Progress {
+        /** Incarnation of the peer's storage in its last reply; a change means it lost its disk. */
+        long incarnation = Membership.BOOTSTRAP_INCARNATION;
         long chosenIndex;
         long lastHeardTick;
         long ackedRound;

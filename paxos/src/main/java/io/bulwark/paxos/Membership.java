@@ -1,96 +1,129 @@
 package io.bulwark.paxos;
 
+import java.util.Collection;
 import java.util.Collections;
+import java.util.SortedMap;
 import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
  * The replicas of one Paxos group: the voters, whose majority forms every quorum, and the learners,
- * which receive chosen entries but neither promise nor accept.
+ * which receive chosen entries but are never counted. Each member is a node id and the
+ * <em>incarnation</em> of that node's storage: a replica whose disk was wiped or rebuilt comes back with
+ * a new incarnation and is not the voter the membership names, so it neither promises nor accepts until
+ * the group has replaced and re-promoted it (a replica that forgot its promises must not be counted).
+ * Incarnation {@link #BOOTSTRAP_INCARNATION} is the storage a group was first created on.
  *
  * <p>Membership is itself replicated: a {@link Value.Reconfigure} chosen at slot {@code s} is the
  * membership for every slot after {@code s}. Changes go one voter at a time so that the majorities of
- * the old and new membership always intersect (the single-server argument of Ongaro's thesis,
- * section 4.1). Immutable; sets iterate in ascending node-id order, so iteration is deterministic.
+ * consecutive memberships always intersect (the single-server argument of Ongaro's thesis, section 4.1).
+ * Immutable; maps iterate in ascending node-id order, so iteration is deterministic.
  */
-public record Membership(SortedSet<Integer> voters, SortedSet<Integer> learners) {
+public record Membership(SortedMap<Integer, Long> voterIncarnations, SortedMap<Integer, Long> learnerIncarnations) {
+
+    /** The incarnation of every replica's storage when a group is first created. */
+    public static final long BOOTSTRAP_INCARNATION = 0;
 
     public Membership {
-        if (voters.isEmpty()) {
+        if (voterIncarnations.isEmpty()) {
             throw new IllegalArgumentException("a membership needs at least one voter");
         }
-        TreeSet<Integer> both = new TreeSet<>(voters);
-        both.retainAll(learners);
+        TreeSet<Integer> both = new TreeSet<>(voterIncarnations.keySet());
+        both.retainAll(learnerIncarnations.keySet());
         if (!both.isEmpty()) {
             throw new IllegalArgumentException("nodes " + both + " cannot be both voter and learner");
         }
-        voters = Collections.unmodifiableSortedSet(new TreeSet<>(voters));
-        learners = Collections.unmodifiableSortedSet(new TreeSet<>(learners));
+        voterIncarnations = Collections.unmodifiableSortedMap(new TreeMap<>(voterIncarnations));
+        learnerIncarnations = Collections.unmodifiableSortedMap(new TreeMap<>(learnerIncarnations));
     }
 
-    /** A membership of the given voters and no learners. */
+    /** A new group's membership: the given voters on their bootstrap storage, no learners. */
     public static Membership ofVoters(int... ids) {
-        TreeSet<Integer> set = new TreeSet<>();
+        TreeMap<Integer, Long> voters = new TreeMap<>();
         for (int id : ids) {
-            if (!set.add(id)) {
+            if (voters.put(id, BOOTSTRAP_INCARNATION) != null) {
                 throw new IllegalArgumentException("voter " + id + " listed twice");
             }
         }
-        return new Membership(set, new TreeSet<>());
+        return new Membership(voters, new TreeMap<>());
+    }
+
+    /** Voter ids, ascending. */
+    public SortedSet<Integer> voters() {
+        return Collections.unmodifiableSortedSet(new TreeSet<>(voterIncarnations.keySet()));
+    }
+
+    /** Learner ids, ascending. */
+    public SortedSet<Integer> learners() {
+        return Collections.unmodifiableSortedSet(new TreeSet<>(learnerIncarnations.keySet()));
     }
 
     /** Number of voters that make a majority. */
     public int quorumSize() {
-        return voters.size() / 2 + 1;
+        return voterIncarnations.size() / 2 + 1;
     }
 
     /** True if the voters among {@code nodes} form a majority of this membership's voters. */
-    public boolean isQuorum(java.util.Collection<Integer> nodes) {
+    public boolean isQuorum(Collection<Integer> nodes) {
         int count = 0;
         for (Integer n : nodes) {
-            if (voters.contains(n)) {
+            if (voterIncarnations.containsKey(n)) {
                 count++;
             }
         }
         return count >= quorumSize();
     }
 
-    /** True if {@code node} is a voter. */
+    /** True if {@code node} is a voter (whatever its incarnation). */
     public boolean isVoter(int node) {
-        return voters.contains(node);
+        return voterIncarnations.containsKey(node);
+    }
+
+    /** True if {@code node} on storage {@code incarnation} is a voter. */
+    public boolean isVoter(int node, long incarnation) {
+        Long inc = voterIncarnations.get(node);
+        return inc != null && inc == incarnation;
+    }
+
+    /** The incarnation this membership names for {@code node}, or null if it is not a member. */
+    public Long incarnationOf(int node) {
+        Long v = voterIncarnations.get(node);
+        return v != null ? v : learnerIncarnations.get(node);
     }
 
     /** True if {@code node} is a voter or a learner. */
     public boolean contains(int node) {
-        return voters.contains(node) || learners.contains(node);
+        return voterIncarnations.containsKey(node) || learnerIncarnations.containsKey(node);
     }
 
     /** Voters and learners, ascending. */
     public SortedSet<Integer> all() {
-        TreeSet<Integer> all = new TreeSet<>(voters);
-        all.addAll(learners);
+        TreeSet<Integer> all = new TreeSet<>(voterIncarnations.keySet());
+        all.addAll(learnerIncarnations.keySet());
         return all;
     }
 
-    /** This membership with {@code node} added as a learner. */
-    public Membership withLearner(int node) {
+    /** This membership with {@code node} on storage {@code incarnation} added as a learner. */
+    public Membership withLearner(int node, long incarnation) {
         if (contains(node)) {
             throw new IllegalArgumentException("node " + node + " is already a member");
         }
-        TreeSet<Integer> l = new TreeSet<>(learners);
-        l.add(node);
-        return new Membership(voters, l);
+        TreeMap<Integer, Long> l = new TreeMap<>(learnerIncarnations);
+        l.put(node, incarnation);
+        return new Membership(voterIncarnations, l);
     }
 
     /** This membership with learner {@code node} made a voter. */
     public Membership withPromoted(int node) {
-        if (!learners.contains(node)) {
+        Long inc = learnerIncarnations.get(node);
+        if (inc == null) {
             throw new IllegalArgumentException("node " + node + " is not a learner");
         }
-        TreeSet<Integer> l = new TreeSet<>(learners);
+        TreeMap<Integer, Long> l = new TreeMap<>(learnerIncarnations);
         l.remove(node);
-        TreeSet<Integer> v = new TreeSet<>(voters);
-        v.add(node);
+        TreeMap<Integer, Long> v = new TreeMap<>(voterIncarnations);
+        v.put(node, inc);
         return new Membership(v, l);
     }
 
@@ -99,24 +132,57 @@ public record Membership(SortedSet<Integer> voters, SortedSet<Integer> learners)
         if (!contains(node)) {
             throw new IllegalArgumentException("node " + node + " is not a member");
         }
-        TreeSet<Integer> v = new TreeSet<>(voters);
+        TreeMap<Integer, Long> v = new TreeMap<>(voterIncarnations);
         v.remove(node);
-        TreeSet<Integer> l = new TreeSet<>(learners);
+        TreeMap<Integer, Long> l = new TreeMap<>(learnerIncarnations);
         l.remove(node);
         return new Membership(v, l);
     }
 
+    /**
+     * This membership with {@code node} demoted (if a voter) to a learner on storage {@code incarnation}:
+     * how a replica that came back on new storage is taken out of the quorums and caught up.
+     */
+    public Membership replacing(int node, long incarnation) {
+        return without(node).withLearner(node, incarnation);
+    }
+
     /** True if {@code next} differs from this membership by at most one voter. */
     public boolean isSingleVoterChange(Membership next) {
-        TreeSet<Integer> added = new TreeSet<>(next.voters);
-        added.removeAll(voters);
-        TreeSet<Integer> removed = new TreeSet<>(voters);
-        removed.removeAll(next.voters);
+        TreeSet<Integer> added = new TreeSet<>(next.voterIncarnations.keySet());
+        added.removeAll(voterIncarnations.keySet());
+        TreeSet<Integer> removed = new TreeSet<>(voterIncarnations.keySet());
+        removed.removeAll(next.voterIncarnations.keySet());
+        for (var e : voterIncarnations.entrySet()) {
+            Long after = next.voterIncarnations.get(e.getKey());
+            if (after != null && !after.equals(e.getValue())) {
+                // Swapping a voter's storage in place would be two changes at once: remove, then add.
+                return false;
+            }
+        }
         return added.size() + removed.size() <= 1;
     }
 
     @Override
     public String toString() {
-        return learners.isEmpty() ? "voters" + voters : "voters" + voters + " learners" + learners;
+        StringBuilder b = new StringBuilder("voters").append(format(voterIncarnations));
+        if (!learnerIncarnations.isEmpty()) {
+            b.append(" learners").append(format(learnerIncarnations));
+        }
+        return b.toString();
+    }
+
+    private static String format(SortedMap<Integer, Long> members) {
+        StringBuilder b = new StringBuilder("[");
+        for (var e : members.entrySet()) {
+            if (b.length() > 1) {
+                b.append(", ");
+            }
+            b.append(e.getKey());
+            if (e.getValue() != BOOTSTRAP_INCARNATION) {
+                b.append('@').append(Long.toHexString(e.getValue()));
+            }
+        }
+        return b.append(']').toString();
     }
 }

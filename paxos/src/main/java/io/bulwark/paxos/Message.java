@@ -54,9 +54,12 @@ public sealed interface Message {
         }
     }
 
-    /** Phase 2b: the sender accepted slots {@code firstSlot..lastSlot} at {@code ballot}. */
-    record Accepted(int from, int to, Ballot ballot, long firstSlot, long lastSlot, long chosenIndex)
-            implements Message {
+    /**
+     * Phase 2b: the sender accepted slots {@code firstSlot..lastSlot} at {@code ballot}. It counts only if
+     * the sender's storage {@code incarnation} is the one the membership names.
+     */
+    record Accepted(int from, int to, Ballot ballot, long firstSlot, long lastSlot, long chosenIndex,
+                    long incarnation) implements Message {
     }
 
     /**
@@ -66,8 +69,12 @@ public sealed interface Message {
     record Heartbeat(int from, int to, Ballot ballot, long chosenIndex, long round) implements Message {
     }
 
-    /** Answer to a {@link Heartbeat} or {@link Learn}: the follower's chosen prefix and the round it saw. */
-    record HeartbeatReply(int from, int to, Ballot ballot, long chosenIndex, long round) implements Message {
+    /**
+     * Answer to a {@link Heartbeat} or {@link Learn}: the follower's chosen prefix, the round it saw, and
+     * the incarnation of its storage, by which a leader recognises a replica that came back on new storage.
+     */
+    record HeartbeatReply(int from, int to, Ballot ballot, long chosenIndex, long round, long incarnation)
+            implements Message {
     }
 
     /** Chosen values a lagging replica is missing; safe to take from anyone, since chosen is forever. */

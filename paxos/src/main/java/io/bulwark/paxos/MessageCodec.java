@@ -50,6 +50,7 @@ public final class MessageCodec {
             b.putLong(v.firstSlot());
             b.putLong(v.lastSlot());
             b.putLong(v.chosenIndex());
+            b.putLong(v.incarnation());
         } else if (m instanceof Message.Heartbeat v) {
             Codec.putBallot(b, v.ballot());
             b.putLong(v.chosenIndex());
@@ -58,6 +59,7 @@ public final class MessageCodec {
             Codec.putBallot(b, v.ballot());
             b.putLong(v.chosenIndex());
             b.putLong(v.round());
+            b.putLong(v.incarnation());
         } else if (m instanceof Message.Learn v) {
             Codec.putBallot(b, v.ballot());
             b.putLong(v.chosenIndex());
@@ -97,9 +99,10 @@ public final class MessageCodec {
                     long chosen = b.getLong();
                     yield new Message.Accept(from, to, ballot, getEntries(b), chosen);
                 }
-                case 7 -> new Message.Accepted(from, to, Codec.getBallot(b), b.getLong(), b.getLong(), b.getLong());
+                case 7 -> new Message.Accepted(from, to, Codec.getBallot(b), b.getLong(), b.getLong(), b.getLong(),
+                        b.getLong());
                 case 8 -> new Message.Heartbeat(from, to, Codec.getBallot(b), b.getLong(), b.getLong());
-                case 9 -> new Message.HeartbeatReply(from, to, Codec.getBallot(b), b.getLong(), b.getLong());
+                case 9 -> new Message.HeartbeatReply(from, to, Codec.getBallot(b), b.getLong(), b.getLong(), b.getLong());
                 case 10 -> {
                     Ballot ballot = Codec.getBallot(b);
                     long chosen = b.getLong();
@@ -169,8 +172,8 @@ public final class MessageCodec {
         } else if (m instanceof Message.InstallSnapshot v) {
             return head + 8 + 8 + 4 + 8 + 4 + v.chunk().length;
         }
-        // The fixed-size messages: at most a second ballot and three longs.
-        return head + 12 + 24;
+        // The fixed-size messages: at most a second ballot and four longs.
+        return head + 12 + 32;
     }
 
     private static int entriesSize(List<Entry> entries) {

@@ -50,6 +50,8 @@ public final class Replica {
     public static final int NO_NODE = -1;
 
     private final int id;
+    /** Which storage this replica runs on; it votes only if the membership names this incarnation. */
+    private final long incarnation;
     private final ReplicaOptions options;
     private final RandomSource random;
 
@@ -87,6 +89,7 @@ public final class Replica {
 
     private Replica(int id, ReplicaOptions options, RandomSource random, Membership base, Recovered recovered) {
         this.id = id;
+        this.incarnation = recovered.incarnation();
         this.options = options;
         this.random = random;
         this.promised = recovered.promised();
@@ -144,6 +147,28 @@ public final class Replica {
 
     public int id() {
         return id;
+    }
+
+    /** The incarnation of the storage this replica runs on. */
+    public long incarnation() {
+        return incarnation;
+    }
+
+    /**
+     * True if the membership counts this replica: it is a voter, on the storage the membership names. A
+     * replica on wiped or rebuilt storage is not, until it has been replaced and promoted again.
+     */
+    public boolean isVoter() {
+        return membership().isVoter(id, incarnation);
+    }
+
+    /** What the leader last heard of {@code node}'s chosen prefix, or -1 if this replica does not lead. */
+    public long peerChosenIndex(int node) {
+        if (role != Role.LEADER) {
+            return -1;
+        }
+        Leadership.Progress p = leader.peers.get(node);
+        return p == null ? 0 : p.chosenIndex;
     }
 
     public Role role() {
@@ -205,7 +230,7 @@ public final class Replica {
         electionElapsed++;
         if (electionElapsed >= randomizedElectionTimeout) {
             resetElectionTimer();
-            if (membership().isVoter(id)) {
+            if (isVoter()) {
                 startPreVote();
             }
         }
@@ -312,7 +337,7 @@ public final class Replica {
             }
             if (role == Role.LEADER && leader.ballot.equals(vote.ballot())) {
                 for (long slot : vote.acceptedSlots()) {
-                    acknowledge(slot, id);
+                    acknowledge(slot, id, incarnation);
                 }
             }
         }
@@ -418,7 +443,7 @@ public final class Replica {
     private void onPreVote(Message.PreVote m) {
         // The ballot is not compared: the real Prepare picks a fresh one, and a Reject tells the candidate
         // the round to beat. Comparing here would leave a candidate that missed a round stuck forever.
-        boolean granted = !inLeaderLease() && m.chosenIndex() >= chosenIndex;
+        boolean granted = isVoter() && !inLeaderLease() && m.chosenIndex() >= chosenIndex;
         out.sendNow.add(new Message.PreVoteReply(id, m.from(), m.ballot(), granted));
     }
 
@@ -462,7 +487,9 @@ public final class Replica {
         // Leader stickiness: refuse while a leader we heard recently may still hold a lease; the candidate
         // retries after its own timeout. A candidate we already promised may retransmit, though.
         boolean sticky = inLeaderLease() && !(m.ballot().equals(promised) && leaderHint == NO_NODE);
-        if (stale || behind || sticky) {
+        // A replica on storage the membership does not name may have forgotten promises its earlier
+        // incarnation made: it must never be counted, so it never promises.
+        if (stale || behind || sticky || !isVoter()) {
             out.sendNow.add(new Message.Reject(id, m.from(), m.ballot(), promised, chosenIndex));
             return;
         }
@@ -630,26 +657,41 @@ public final class Replica {
         if (role != Role.LEADER || !m.ballot().equals(leader.ballot)) {
             return;
         }
-        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex());
+        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex(), m.incarnation());
         for (long slot = m.firstSlot(); slot <= m.lastSlot(); slot++) {
-            acknowledge(slot, m.from());
+            acknowledge(slot, m.from(), m.incarnation());
         }
         continueCatchUp(m.from(), peer);
     }
 
-    private Leadership.Progress heardFrom(int node, long peerChosenIndex) {
+    private Leadership.Progress heardFrom(int node, long peerChosenIndex, long peerIncarnation) {
         Leadership.Progress peer = leader.peer(node, tick);
+        if (peer.incarnation != peerIncarnation) {
+            // New storage: nothing we knew about the old one (its chosen prefix, its rounds) holds.
+            peer.incarnation = peerIncarnation;
+            peer.chosenIndex = 0;
+            peer.ackedRound = 0;
+        }
         peer.lastHeardTick = tick;
         peer.chosenIndex = Math.max(peer.chosenIndex, peerChosenIndex);
         return peer;
     }
 
-    private void acknowledge(long slot, int node) {
+    /** True if the leader's last word from {@code node} came from the storage the membership names. */
+    private boolean counted(Membership m, int node) {
+        if (node == id) {
+            return true;
+        }
+        Leadership.Progress p = leader.peers.get(node);
+        return p != null && m.isVoter(node, p.incarnation);
+    }
+
+    private void acknowledge(long slot, int node, long nodeIncarnation) {
         if (role != Role.LEADER) {
             return; // a chosen reconfiguration may have removed this leader mid-loop
         }
         Leadership.Proposal p = leader.inFlight.get(slot);
-        if (p == null) {
+        if (p == null || !p.membership.isVoter(node, nodeIncarnation)) {
             return;
         }
         p.acks.add(node);
@@ -680,7 +722,8 @@ public final class Replica {
         TreeSet<Integer> recent = new TreeSet<>();
         recent.add(id);
         for (Map.Entry<Integer, Leadership.Progress> e : leader.peers.entrySet()) {
-            if (tick - e.getValue().lastHeardTick < options.electionTimeoutTicks()) {
+            if (tick - e.getValue().lastHeardTick < options.electionTimeoutTicks()
+                    && counted(membership(), e.getKey()) && counted(leader.nextMembership, e.getKey())) {
                 recent.add(e.getKey());
             }
         }
@@ -731,18 +774,41 @@ public final class Replica {
         if (role != Role.LEADER || !m.ballot().equals(leader.ballot)) {
             return;
         }
-        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex());
+        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex(), m.incarnation());
         peer.ackedRound = Math.max(peer.ackedRound, m.round());
         confirmRounds();
         if (role != Role.LEADER) {
             return;
         }
+        maintainMembership(m.from(), peer);
         Long announced = leader.roundChosen.get(m.round());
         if (announced != null && m.chosenIndex() < announced) {
             // The heartbeat told it the chosen prefix and it could not follow: it lacks those entries.
             catchUp(m.from(), peer, false);
         } else {
             continueCatchUp(m.from(), peer);
+        }
+    }
+
+    /**
+     * Membership upkeep, one change at a time: a member heard on storage other than the membership names
+     * (its disk was wiped or rebuilt) is replaced by a learner on its new storage, which takes it out of
+     * every quorum; a learner whose chosen prefix has caught up with the leader's is promoted to voter.
+     */
+    private void maintainMembership(int node, Leadership.Progress peer) {
+        if (leader.reconfigSlot != 0 || !leaderReadyForReads()) {
+            return;
+        }
+        Membership next = leader.nextMembership;
+        Long named = next.incarnationOf(node);
+        if (named == null) {
+            return;
+        }
+        if (named != peer.incarnation) {
+            proposeMembership(next.replacing(node, peer.incarnation));
+        } else if (next.learnerIncarnations().containsKey(node)
+                && peer.chosenIndex + options.maxEntriesPerMessage() >= chosenIndex) {
+            proposeMembership(next.withPromoted(node));
         }
     }
 
@@ -794,7 +860,9 @@ public final class Replica {
         if (role != Role.LEADER || !m.ballot().equals(leader.ballot)) {
             return;
         }
-        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex());
+        Leadership.Progress peer = leader.peer(m.from(), tick);
+        peer.lastHeardTick = tick;
+        peer.chosenIndex = Math.max(peer.chosenIndex, m.chosenIndex());
         if (m.index() == peer.snapshotIndex && m.receivedBytes() < snapshot.totalBytes()) {
             // Resume exactly where the receiver is; a chunk lost in the network is simply sent again.
             peer.snapshotOffset = m.receivedBytes();
@@ -843,7 +911,8 @@ public final class Replica {
                 acked.add(leader.round);
             } else {
                 Leadership.Progress p = leader.peers.get(voter);
-                acked.add(p == null ? 0 : p.ackedRound);
+                // A replica on other storage than the membership names may have promised another leader.
+                acked.add(p == null || !counted(membership(), voter) ? 0 : p.ackedRound);
             }
         }
         acked.sort(java.util.Comparator.reverseOrder());
@@ -887,7 +956,7 @@ public final class Replica {
         learnFromLeader(m.ballot(), m.chosenIndex());
         if (!m.entries().isEmpty()) {
             out.sendAfterSync.add(new Message.Accepted(id, m.from(), m.ballot(), m.entries().get(0).slot(),
-                    m.entries().get(m.entries().size() - 1).slot(), chosenIndex));
+                    m.entries().get(m.entries().size() - 1).slot(), chosenIndex, incarnation));
         }
     }
 
@@ -898,7 +967,7 @@ public final class Replica {
         }
         followLeader(m.ballot(), m.from());
         learnFromLeader(m.ballot(), m.chosenIndex());
-        out.sendNow.add(new Message.HeartbeatReply(id, m.from(), m.ballot(), chosenIndex, m.round()));
+        out.sendNow.add(new Message.HeartbeatReply(id, m.from(), m.ballot(), chosenIndex, m.round(), incarnation));
     }
 
     private void onLearn(Message.Learn m) {
@@ -912,7 +981,7 @@ public final class Replica {
         if (!m.ballot().below(promised)) {
             followLeader(m.ballot(), m.from());
         }
-        out.sendNow.add(new Message.HeartbeatReply(id, m.from(), m.ballot(), chosenIndex, 0));
+        out.sendNow.add(new Message.HeartbeatReply(id, m.from(), m.ballot(), chosenIndex, 0, incarnation));
     }
 
     private void onInstallSnapshotWithoutStorage(Message.InstallSnapshot m) {

@@ -12,7 +12,7 @@ class MessageCodecTest {
     private static final List<Entry> ENTRIES = List.of(
             new Entry(5, B, new Value.Batch(List.of(new Command(9, 1, new byte[] {1, 2, 3}))), false),
             new Entry(6, new Ballot(3, 1), Value.NOOP, true),
-            new Entry(7, B, new Value.Reconfigure(Membership.ofVoters(1, 2, 3).withLearner(4)), false));
+            new Entry(7, B, new Value.Reconfigure(Membership.ofVoters(1, 2, 3).withLearner(4, 0x5eedL)), false));
 
     static List<Message> everyKind() {
         return List.of(
@@ -22,9 +22,9 @@ class MessageCodecTest {
                 new Message.Promise(2, 1, B, 9, ENTRIES),
                 new Message.Reject(2, 1, B, new Ballot(8, 3), 11),
                 new Message.Accept(1, 2, B, ENTRIES, 4),
-                new Message.Accepted(2, 1, B, 5, 7, 4),
+                new Message.Accepted(2, 1, B, 5, 7, 4, 0x5eedL),
                 new Message.Heartbeat(1, 2, B, 4, 99),
-                new Message.HeartbeatReply(2, 1, B, 4, 99),
+                new Message.HeartbeatReply(2, 1, B, 4, 99, 0),
                 new Message.Learn(1, 3, B, ENTRIES, 7),
                 new Message.SnapshotReply(3, 1, B, 40, 4096, 12));
     }

@@ -89,7 +89,7 @@ final class TestGroup {
             Recovered d = durable.get(id);
             List<Entry> entries = new ArrayList<>(d.entries());
             entries.addAll(ready.entries());
-            durable.put(id, new Recovered(ready.promise() != null ? ready.promise() : d.promised(), entries,
+            durable.put(id, new Recovered(d.incarnation(), ready.promise() != null ? ready.promise() : d.promised(), entries,
                     Math.max(d.chosenIndex(), ready.chosenIndex()), d.snapshot()));
             inFlight.addAll(ready.sendAfterSync());
             r.persisted(ready.id());

@@ -56,13 +56,30 @@ public final class ReplicaStorage implements Closeable {
         this.lastMarkedLsn = log.lastLsn();
     }
 
+    /** Name of the file that records which incarnation of storage this is. */
+    public static final String IDENTITY_FILE = "identity";
+    private static final int IDENTITY_MAGIC = 0x42574944; // "BWID"
+
     /**
-     * Opens (or creates) the storage in {@code store} and recovers it.
+     * Opens the storage of a new group's replica, or reopens it: a fresh store gets the bootstrap
+     * incarnation. Use this only when creating a group; a replica that joins an existing group, or comes
+     * back on an emptied disk, must use {@link #open(FileStore, LogOptions, long)} with a new incarnation so
+     * that the group does not mistake it for the voter it replaces.
+     */
+    public static ReplicaStorage open(FileStore store, LogOptions options) throws IOException {
+        return open(store, options, Membership.BOOTSTRAP_INCARNATION);
+    }
+
+    /**
+     * Opens (or creates) the storage in {@code store} and recovers it. If the store is empty it is new
+     * storage and is stamped with {@code incarnationIfNew}; otherwise its recorded incarnation is used.
      *
      * @throws io.bulwark.paxos.log.CorruptLogException if a synced log record is damaged
      * @throws io.bulwark.paxos.log.CorruptSnapshotException if the newest snapshot is damaged
+     * @throws IOException if the store holds a log or snapshot but no identity, or a damaged one
      */
-    public static ReplicaStorage open(FileStore store, LogOptions options) throws IOException {
+    public static ReplicaStorage open(FileStore store, LogOptions options, long incarnationIfNew) throws IOException {
+        long incarnation = identity(store, incarnationIfNew);
         SnapshotStore snapshots = SnapshotStore.open(store);
         Optional<StoredSnapshot> latest = snapshots.latest();
         SnapshotMeta snapshot = null;
@@ -92,7 +109,30 @@ public final class ReplicaStorage implements Closeable {
                 default -> throw new IOException("log record " + record.lsn() + " has unknown type " + p[0]);
             }
         }
-        return new ReplicaStorage(log, snapshots, new Recovered(promised, entries, chosen, snapshot));
+        return new ReplicaStorage(log, snapshots, new Recovered(incarnation, promised, entries, chosen, snapshot));
+    }
+
+    /** Reads the store's incarnation, or stamps an empty store with {@code incarnationIfNew}. */
+    private static long identity(FileStore store, long incarnationIfNew) throws IOException {
+        if (store.exists(IDENTITY_FILE)) {
+            byte[] b = store.readAll(IDENTITY_FILE);
+            ByteBuffer buf = ByteBuffer.wrap(b);
+            if (b.length != 16 || buf.getInt() != IDENTITY_MAGIC
+                    || io.bulwark.core.Checksums.crc32c(b, 0, 12) != ByteBuffer.wrap(b, 12, 4).getInt()) {
+                throw new IOException("storage identity file '" + IDENTITY_FILE + "' is damaged; this replica's "
+                        + "storage cannot be trusted and must be rebuilt from its peers");
+            }
+            return ByteBuffer.wrap(b, 4, 8).getLong();
+        }
+        if (!store.list().isEmpty()) {
+            throw new IOException("storage holds " + store.list() + " but no '" + IDENTITY_FILE + "' file; refusing "
+                    + "to guess which replica it belongs to — rebuild it from its peers");
+        }
+        ByteBuffer buf = ByteBuffer.allocate(16);
+        buf.putInt(IDENTITY_MAGIC).putLong(incarnationIfNew);
+        buf.putInt(io.bulwark.core.Checksums.crc32c(buf.array(), 0, 12));
+        store.writeAtomically(IDENTITY_FILE, buf.array());
+        return incarnationIfNew;
     }
 
     /** What log recovery found and repaired when this storage was opened. */
