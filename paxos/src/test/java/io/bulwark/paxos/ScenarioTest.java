@@ -33,7 +33,9 @@ import org.junit.jupiter.api.TestFactory;
  * is queued and matches, once; new messages stay queued), {@code settle} (deliver until quiet),
  * {@code drop [to=ID] [from=ID] [type=NAME]}, {@code run N} (N times: tick all, settle),
  * {@code isolate ID} (messages from or to it are lost), {@code heal}, {@code propose ID TEXT}, {@code read ID READID},
- * {@code crash ID}, {@code restart ID}, {@code status}, {@code log ID}.
+ * {@code crash ID}, {@code restart ID}, {@code status}, {@code log ID}, {@code compact ID} (snapshot and drop the
+ * log), {@code wipe ID HEXINC} (restart on an empty disk with a new incarnation), {@code add-replica ID HEXINC},
+ * {@code add-learner LEADER ID HEXINC}, {@code membership}.
  */
 class ScenarioTest {
 
@@ -164,8 +166,7 @@ class ScenarioTest {
                             }
                             if (f.matches(m) && !group.down.contains(m.to())) {
                                 group.trace.add(m);
-                                group.get(m.to()).step(m);
-                                group.drain(m.to());
+                                group.deliver(m);
                             } else {
                                 group.inFlight.add(m);
                             }
@@ -184,6 +185,21 @@ class ScenarioTest {
                     group.drain(id);
                 }
                 case "crash" -> group.crash(Integer.parseInt(words[1]));
+                case "compact" -> group.compact(Integer.parseInt(words[1]));
+                case "wipe" -> group.wipe(Integer.parseInt(words[1]), Long.parseLong(words[2], 16));
+                case "add-replica" -> group.addReplica(Integer.parseInt(words[1]), Long.parseLong(words[2], 16));
+                case "add-learner" -> {
+                    Replica leader = group.get(Integer.parseInt(words[1]));
+                    Membership next = leader.membership().withLearner(Integer.parseInt(words[2]),
+                            Long.parseLong(words[3], 16));
+                    out.add(leader.proposeMembership(next).toString());
+                    group.drain(leader.id());
+                }
+                case "membership" -> {
+                    for (Replica r : group.replicas.values()) {
+                        out.add(r.id() + ": " + r.membership() + (r.isVoter() ? "" : " (not a voter here)"));
+                    }
+                }
                 case "restart" -> group.start(Integer.parseInt(words[1]));
                 case "status" -> {
                     for (Replica r : group.replicas.values()) {
@@ -239,6 +255,12 @@ class ScenarioTest {
                 return head + "HeartbeatReply " + v.ballot() + " chosen=" + v.chosenIndex() + " round=" + v.round();
             } else if (m instanceof Message.Learn v) {
                 return head + "Learn " + v.ballot() + " " + v.entries();
+            } else if (m instanceof Message.InstallSnapshot v) {
+                return head + "InstallSnapshot " + v.ballot() + " index=" + v.index() + " offset=" + v.offset()
+                        + " bytes=" + v.chunk().length;
+            } else if (m instanceof Message.SnapshotReply v) {
+                return head + "SnapshotReply " + v.ballot() + " index=" + v.index() + " received=" + v.receivedBytes()
+                        + " chosen=" + v.chosenIndex();
             }
             return head + m;
         }
@@ -251,6 +273,9 @@ class ScenarioTest {
             for (int id : group.replicas.keySet()) {
                 List<Entry> c = group.committed.get(id);
                 int from = committedSeen.getOrDefault(id, 0);
+                if (from > c.size()) {
+                    from = 0; // the replica restarted and replays from its disk
+                }
                 if (c.size() > from) {
                     lines.add(id + " committed " + c.subList(from, c.size()).stream().map(Entry::toString)
                             .collect(Collectors.joining(" ")));
@@ -258,6 +283,9 @@ class ScenarioTest {
                 }
                 List<ReadState> r = group.reads.get(id);
                 int rf = readsSeen.getOrDefault(id, 0);
+                if (rf > r.size()) {
+                    rf = 0;
+                }
                 for (ReadState rs : r.subList(rf, r.size())) {
                     lines.add(id + " read " + rs.readId() + (rs.ok() ? " ready at " + rs.index() : " refused"));
                 }

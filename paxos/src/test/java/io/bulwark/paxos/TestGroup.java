@@ -48,6 +48,35 @@ final class TestGroup {
         }
     }
 
+    /** Snapshot each replica saved or installed (the "disk" keeps only its description here). */
+    final TreeMap<Integer, SnapshotMeta> snapshots = new TreeMap<>();
+
+    /** Adds a brand-new replica on fresh storage, knowing only the group's initial membership. */
+    void addReplica(int id, long incarnation) {
+        durable.put(id, Recovered.fresh(incarnation));
+        start(id);
+    }
+
+    /** Wipes a replica's disk: it restarts empty, on a new incarnation. */
+    void wipe(int id, long newIncarnation) {
+        crash(id);
+        snapshots.remove(id);
+        durable.put(id, Recovered.fresh(newIncarnation));
+        start(id);
+    }
+
+    /** The replica snapshots everything it has applied and drops its log up to there. */
+    void compact(int id) {
+        Replica r = replicas.get(id);
+        long index = r.chosenIndex();
+        SnapshotMeta meta = new SnapshotMeta(index, 64, 0, r.membershipAt(index));
+        r.compacted(meta);
+        snapshots.put(id, meta);
+        Recovered d = durable.get(id);
+        durable.put(id, new Recovered(d.incarnation(), d.promised(),
+                d.entries().stream().filter(e -> e.slot() > index).toList(), d.chosenIndex(), meta));
+    }
+
     void start(int id) {
         int rank = membership.voters().headSet(id).size();
         RandomSource random = staggered ? new RandomSource() {
@@ -93,6 +122,18 @@ final class TestGroup {
                     Math.max(d.chosenIndex(), ready.chosenIndex()), d.snapshot()));
             inFlight.addAll(ready.sendAfterSync());
             r.persisted(ready.id());
+            if (ready.restoreSnapshot() != null) {
+                snapshots.put(id, ready.restoreSnapshot());
+                Recovered dd = durable.get(id);
+                durable.put(id, new Recovered(dd.incarnation(), dd.promised(), List.of(), dd.chosenIndex(),
+                        ready.restoreSnapshot()));
+            }
+            for (Ready.SnapshotSend send : ready.snapshotSends()) {
+                // The whole (pretend) snapshot in one chunk.
+                SnapshotMeta m = send.snapshot();
+                inFlight.add(new Message.InstallSnapshot(id, send.to(), send.ballot(), m.index(), m.totalBytes(),
+                        m.crc32c(), 0, new byte[(int) m.totalBytes()]));
+            }
             for (Entry e : ready.committed()) {
                 Value previous = chosen.putIfAbsent(e.slot(), e.value());
                 if (previous != null && !previous.equals(e.value())) {
@@ -134,11 +175,23 @@ final class TestGroup {
                 continue;
             }
             trace.add(m);
-            replicas.get(m.to()).step(m);
-            drain(m.to());
+            deliver(m);
             delivered++;
         }
         return delivered;
+    }
+
+    /** Hands one message to its replica; snapshot chunks are "written" whole and completed at once. */
+    void deliver(Message m) {
+        Replica r = replicas.get(m.to());
+        if (m instanceof Message.InstallSnapshot s) {
+            SnapshotMeta sent = snapshots.get(s.from());
+            SnapshotMeta complete = sent != null && sent.index() == s.index() ? sent : null;
+            r.snapshotReceived(s, complete == null ? 0 : s.totalBytes(), complete);
+        } else {
+            r.step(m);
+        }
+        drain(m.to());
     }
 
     int deliverAll() {
