@@ -657,16 +657,28 @@ public final class Replica {
         if (role != Role.LEADER || !m.ballot().equals(leader.ballot)) {
             return;
         }
-        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex(), m.incarnation());
+        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex(), m.incarnation(), 0);
+        if (peer == null) {
+            return;
+        }
         for (long slot = m.firstSlot(); slot <= m.lastSlot(); slot++) {
             acknowledge(slot, m.from(), m.incarnation());
         }
         continueCatchUp(m.from(), peer);
     }
 
-    private Leadership.Progress heardFrom(int node, long peerChosenIndex, long peerIncarnation) {
+    /**
+     * Records a reply from {@code node}, or returns null to ignore it. A reply from another incarnation than
+     * the last one heard switches the peer to it only if it answers a newer heartbeat round than anything
+     * the current one answered: a reply the old storage sent before it was wiped, delayed in the network,
+     * must not make the leader believe the old storage is back.
+     */
+    private Leadership.Progress heardFrom(int node, long peerChosenIndex, long peerIncarnation, long round) {
         Leadership.Progress peer = leader.peer(node, tick);
         if (peer.incarnation != peerIncarnation) {
+            if (round == 0 || round <= peer.ackedRound) {
+                return null;
+            }
             // New storage: nothing we knew about the old one (its chosen prefix, its rounds) holds.
             peer.incarnation = peerIncarnation;
             peer.chosenIndex = 0;
@@ -774,7 +786,10 @@ public final class Replica {
         if (role != Role.LEADER || !m.ballot().equals(leader.ballot)) {
             return;
         }
-        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex(), m.incarnation());
+        Leadership.Progress peer = heardFrom(m.from(), m.chosenIndex(), m.incarnation(), m.round());
+        if (peer == null) {
+            return;
+        }
         peer.ackedRound = Math.max(peer.ackedRound, m.round());
         confirmRounds();
         if (role != Role.LEADER) {
