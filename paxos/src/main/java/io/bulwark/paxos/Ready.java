@@ -11,7 +11,9 @@ import java.util.List;
  *       {@link #chosenIndex()}; if {@link #mustSync()}, make them durable (one fsync: group commit);</li>
  *   <li>only then send {@link #sendAfterSync()}: promises and acceptances must never leave before what they
  *       promise is on disk ("save before send");</li>
- *   <li>call {@link Replica#persisted(long)} with {@link #id()} so the replica can count its own vote;</li>
+ *   <li>call {@link Replica#persisted(long)} with {@link #id()} so the replica can count its own vote. It
+ *       counts every earlier Ready as durable too, so report Readies in order and never report one while
+ *       an earlier one is still waiting for its sync;</li>
  *   <li>restore the state machine from the installed snapshot if {@link #restoreSnapshot()} is set, apply
  *       {@link #committed()} in order, and answer {@link #reads()} once applied up to their index;</li>
  *   <li>send snapshot chunks for {@link #snapshotSends()}; fail the client requests of {@link #abandoned()}.</li>

@@ -486,7 +486,9 @@ public final class Replica {
         boolean behind = m.chosenIndex() < chosenIndex;
         // Leader stickiness: refuse while a leader we heard recently may still hold a lease; the candidate
         // retries after its own timeout. A candidate we already promised may retransmit, though.
-        boolean sticky = inLeaderLease() && !(m.ballot().equals(promised) && leaderHint == NO_NODE);
+        // The leader itself re-running phase 1 is not a disruption.
+        boolean sticky = inLeaderLease() && leaderHint != m.from()
+                && !(m.ballot().equals(promised) && leaderHint == NO_NODE);
         // A replica on storage the membership does not name may have forgotten promises its earlier
         // incarnation made: it must never be counted, so it never promises.
         if (stale || behind || sticky || !isVoter()) {
@@ -535,6 +537,15 @@ public final class Replica {
             default -> false;
         };
         if (!mine) {
+            return;
+        }
+        if (role == Role.LEADER && m.promised().above(m.rejected()) && m.chosenIndex() <= chosenIndex) {
+            // An acceptor promised a higher ballot, but our chosen prefix is at least as long as its own, so
+            // we are as well placed as anyone: run phase 1 again at once with a ballot above it, instead of
+            // leaving the group leaderless for an election timeout (a late starter that promised itself a
+            // ballot it can never win must not depose a healthy leader).
+            becomeFollowerState();
+            startCandidacy();
             return;
         }
         // A higher promise means someone else is running; a longer chosen prefix means that acceptor will
@@ -963,6 +974,9 @@ public final class Replica {
                 Invariants.check(existing.value().equals(e.value()),
                         "slot " + e.slot() + " chosen as " + existing.value() + " but proposed " + e.value());
                 continue;
+            }
+            if (existing != null && existing.ballot().equals(m.ballot())) {
+                continue; // a resent accept: already logged (one ballot proposes one value per slot)
             }
             Entry accepted = new Entry(e.slot(), m.ballot(), e.value(), false);
             log.put(e.slot(), accepted);

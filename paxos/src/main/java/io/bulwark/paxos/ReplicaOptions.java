@@ -15,7 +15,8 @@ package io.bulwark.paxos;
  * @param maxBatchBytes         bytes of commands batched into one slot
  * @param maxCommandBytes       largest single command; bigger ones are refused, never allowed to stall heartbeats
  * @param maxPendingCommands    commands queued for the window before {@link ProposeResult#BUSY}
- * @param maxEntriesPerMessage  entries in one accept, promise-catch-up or learn message
+ * @param maxEntriesPerMessage  entries in one accept or learn message (a promise carries every entry after the
+ *                              candidate's chosen prefix, bounded by the pipeline window times the batch size)
  * @param leaseReads            serve reads from the leader lease instead of a read-index round
  * @param maxClockDrift         bound on how much faster any replica's tick can run than the leader's
  *                              (0.1 = 10%); the lease is shortened by it

@@ -24,7 +24,14 @@ public final class KvStateMachine implements StateMachine {
 
     @Override
     public byte[] apply(long slot, byte[] command) {
-        return execute(KvCommand.decode(command)).encode();
+        KvCommand decoded;
+        try {
+            decoded = KvCommand.decode(command);
+        } catch (IllegalArgumentException e) {
+            // Deterministic on every replica: one malformed request fails alone, it never stops the group.
+            return new KvResult.Corrupt("malformed command: " + e.getMessage()).encode();
+        }
+        return execute(decoded).encode();
     }
 
     @Override

@@ -76,7 +76,7 @@ public final class ReplicaStorage implements Closeable {
      *
      * @throws io.bulwark.paxos.log.CorruptLogException if a synced log record is damaged
      * @throws io.bulwark.paxos.log.CorruptSnapshotException if the newest snapshot is damaged
-     * @throws IOException if the store holds a log or snapshot but no identity, or a damaged one
+     * @throws CorruptStorageException if the store holds a log or snapshot but no identity, or a damaged one
      */
     public static ReplicaStorage open(FileStore store, LogOptions options, long incarnationIfNew) throws IOException {
         long incarnation = identity(store, incarnationIfNew);
@@ -119,13 +119,13 @@ public final class ReplicaStorage implements Closeable {
             ByteBuffer buf = ByteBuffer.wrap(b);
             if (b.length != 16 || buf.getInt() != IDENTITY_MAGIC
                     || io.bulwark.core.Checksums.crc32c(b, 0, 12) != ByteBuffer.wrap(b, 12, 4).getInt()) {
-                throw new IOException("storage identity file '" + IDENTITY_FILE + "' is damaged; this replica's "
+                throw new CorruptStorageException("storage identity file '" + IDENTITY_FILE + "' is damaged; this replica's "
                         + "storage cannot be trusted and must be rebuilt from its peers");
             }
             return ByteBuffer.wrap(b, 4, 8).getLong();
         }
         if (!store.list().isEmpty()) {
-            throw new IOException("storage holds " + store.list() + " but no '" + IDENTITY_FILE + "' file; refusing "
+            throw new CorruptStorageException("storage holds " + store.list() + " but no '" + IDENTITY_FILE + "' file; refusing "
                     + "to guess which replica it belongs to — rebuild it from its peers");
         }
         ByteBuffer buf = ByteBuffer.allocate(16);
