@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 /** {@code bulwark bench}: benchmark suites that compare Bulwark with its peers in one run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite against its peers in one run and print the ratio table.",
-        subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class, BenchCommand.Lock.class})
+        subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class, BenchCommand.Lock.class,
+            BenchCommand.Paxos.class})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -73,6 +74,60 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() {
             return LockBench.run(System.out, options.quick);
+        }
+    }
+
+    /** {@code bulwark bench paxos}. */
+    @Command(name = "paxos", mixinStandardHelpOptions = true,
+            description = {"Multi-Paxos: 3 replicas in this process over loopback TCP, the real log on disk, fsync on.",
+                "Closed-loop clients at each level, 100-byte commands: throughput, p50/p99/p99.9, fsyncs/s and",
+                "commands per fsync, beside the raw single-writer fsync rate of the same disk measured in the same run.",
+                "About 45 seconds with the defaults."})
+    static final class Paxos implements Callable<Integer> {
+
+        @picocli.CommandLine.Mixin
+        QuickOption options;
+
+        @Option(names = "--levels", split = ",", paramLabel = "N",
+                description = "Client concurrency levels (default: 1,16,256).")
+        java.util.List<Integer> levels;
+
+        @Option(names = "--seconds", paramLabel = "S", description = "Measured seconds per level (default: 10).")
+        Long seconds;
+
+        @Option(names = "--dir", paramLabel = "DIR",
+                description = "Directory for the replicas' data (default: a temporary directory, deleted after).")
+        java.nio.file.Path dir;
+
+        @Option(names = "--json", description = "Print the report as JSON.")
+        boolean json;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            io.bulwark.bench.paxos.PaxosBench.Options o = io.bulwark.bench.paxos.PaxosBench.Options.defaults()
+                    .withQuick(options.quick);
+            try {
+                if (levels != null) {
+                    o = o.withConcurrencyLevels(levels);
+                }
+                if (seconds != null) {
+                    o = o.withSecondsPerLevel(seconds);
+                }
+                if (dir != null) {
+                    o = o.withDataDirectory(dir);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            io.bulwark.bench.paxos.PaxosBench.Report report =
+                    io.bulwark.bench.paxos.PaxosBench.run(o, json ? System.err : System.out);
+            System.out.println();
+            System.out.print(json ? report.toJson() : report.toText());
+            System.out.flush();
+            return 0;
         }
     }
 }

@@ -5,8 +5,9 @@ import picocli.CommandLine.Command;
 
 /** Entry point of the {@code bulwark} command. */
 @Command(name = "bulwark", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Bulwark: consistent hashing, distributed locks and transactions for the JVM.",
-        subcommands = {DemoCommand.class, RingCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        description = "Bulwark: consistent hashing, distributed locks, consensus and transactions for the JVM.",
+        subcommands = {DemoCommand.class, RingCommand.class, BenchCommand.class, TortureCommand.class,
+            CommandLine.HelpCommand.class},
         commandListHeading = "%nCommands:%n", synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Run 'bulwark COMMAND --help' for a command's options."})
 public final class Main implements Runnable {

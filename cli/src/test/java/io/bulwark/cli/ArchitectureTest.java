@@ -34,6 +34,21 @@ class ArchitectureTest {
     }
 
     @Test
+    void paxosDependsOnlyOnCore() {
+        classes().that().resideInAPackage("io.bulwark.paxos..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.bulwark.paxos..", "io.bulwark.core..", "java..")
+                .check(BULWARK);
+    }
+
+    @Test
+    void simDependsOnlyOnCoreAndPaxos() {
+        classes().that().resideInAPackage("io.bulwark.sim..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.bulwark.sim..", "io.bulwark.paxos..",
+                        "io.bulwark.core..", "java..")
+                .check(BULWARK);
+    }
+
+    @Test
     void protocolModulesNeverTouchThreadsSocketsOrFilesDirectly() {
         // The deterministic ring must not read clocks, sleep, spawn threads or do I/O.
         classes().that().resideInAPackage("io.bulwark.ring..")

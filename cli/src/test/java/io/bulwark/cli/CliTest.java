@@ -2,11 +2,14 @@ package io.bulwark.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.bulwark.sim.Fault;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,13 +39,14 @@ class CliTest {
     void helpListsEveryCommandWithOneLine() {
         Result r = run("--help");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).contains("demo", "ring", "bench", "Commands:");
+        assertThat(r.out()).contains("demo", "ring", "bench", "torture", "Commands:");
     }
 
     @Test
     void demoRunsEveryCheckAndPasses() {
         Result r = run("demo");
-        assertThat(r.out()).contains("demo: 12 checks passed, 0 failed").doesNotContain("FAIL");
+        assertThat(r.out()).contains("demo: 13 checks passed, 0 failed").doesNotContain("FAIL");
+        assertThat(r.out()).contains("13. Consensus", "no violations", "broken replica 1", "caught at seed");
         assertThat(r.code()).isZero();
     }
 
@@ -92,5 +96,88 @@ class CliTest {
         assertThat(missing.err()).contains("Missing required option: '--nodes=N'");
         Result unknown = run("frobnicate");
         assertThat(unknown.code()).isEqualTo(2);
+    }
+
+    @Test
+    void tortureSumsSeedsAsJsonOnStdoutOnly() {
+        Result r = run("torture", "--seeds", "3", "--json");
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out().strip()).startsWith("{").endsWith("}");
+        assertThat(r.out()).contains("\"seeds\": 3,", "\"firstSeed\": 1,", "\"violations\": 0,",
+                "\"failingSeeds\": [],", "\"operations\": ", "\"slotsChosen\": ", "\"elapsedMs\": ",
+                "\"coverage\": {\"", "\"leader elected\": ", "\"failures\": []");
+        assertThat(number(r.out(), "operations")).isGreaterThan(100);
+        assertThat(number(r.out(), "slotsChosen")).isGreaterThan(0);
+    }
+
+    @Test
+    void tortureTextSummaryHasTotalsAndCoverage() {
+        Result r = run("torture", "--seeds", "2", "--first-seed", "40", "--replicas", "5", "--faults",
+                "crash,partition,loss");
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("torture: 2 seeds (40 .. 41); 5 replicas", "faults crash,partition,loss",
+                "seeds run        2", "operations ", "slots chosen ", "violations       0", "failing seeds    none",
+                "elapsed ", "coverage: how often each rare path ran, summed over 2 seeds", "leader elected",
+                "torture: PASS, no violation in 2 seeds");
+    }
+
+    @Test
+    void theReplayCommandAFailingRunPrintsWorks() {
+        Result r = run("torture", "--seed", "5", "--trace");
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("seed 5 passed: ", "faults (", "faults stop", "checks: agreement on",
+                "coverage: how often each rare path ran", "torture: PASS");
+    }
+
+    @Test
+    void aBrokenReplicaFailsTheRunAndItsReplayCommandReproducesIt() {
+        Result r = run("torture", "--seeds", "30", "--lying-acceptor", "--fault-ms", "2000", "--quiet-ms", "1000",
+                "--max-failures", "1");
+        assertThat(r.code()).as(r.out()).isEqualTo(1);
+        Matcher replay = Pattern.compile("replay: \\./bulwark torture (--seed \\d+ --trace .*)").matcher(r.out());
+        assertThat(replay.find()).as(r.out()).isTrue();
+        assertThat(replay.group(1)).endsWith("--fault-ms 2000 --quiet-ms 1000 --lying-acceptor");
+        assertThat(r.out()).contains("violation: ", "stopped after 1 failing (--max-failures)", "torture: FAIL");
+        String firstViolation = r.out().lines().filter(l -> l.startsWith("violation: ")).findFirst().orElseThrow();
+
+        Result again = run(("torture " + replay.group(1)).split(" "));
+        assertThat(again.code()).isEqualTo(1);
+        assertThat(again.out()).contains(firstViolation, "last events:", "torture: FAIL");
+    }
+
+    @Test
+    void tortureRejectsBadInputWithAClearMessage() {
+        assertRejected(new String[] {"torture", "--seeds", "0"}, "--seeds must be between 1 and 10000000, was 0");
+        assertRejected(new String[] {"torture", "--seeds", "3", "--replicas", "12"},
+                "--replicas must be between 1 and 9, was 12");
+        assertRejected(new String[] {"torture", "--seeds", "3", "--faults", "crash,meteor"},
+                "--faults: unknown fault 'meteor'; known: all, none, crash, partition");
+        assertRejected(new String[] {"torture", "--seeds", "3", "--trace"}, "--trace replays one seed");
+        assertRejected(new String[] {"torture", "--seed", "1", "--seeds", "3"}, "--seed runs one seed");
+        assertRejected(new String[] {"torture", "--seeds", "3", "--quiet-ms", "10"},
+                "--quiet-ms must be between 100 and 600000, was 10");
+        assertRejected(new String[] {"torture", "--seeds", "three"}, "Invalid value for option '--seeds'");
+    }
+
+    @Test
+    void tortureHelpNamesEveryFault() {
+        Result r = run("torture", "--help");
+        assertThat(r.code()).isZero();
+        for (Fault f : Fault.values()) {
+            assertThat(r.out()).as("torture --help must list fault %s", f)
+                    .contains(f.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        }
+    }
+
+    private static void assertRejected(String[] args, String message) {
+        Result r = run(args);
+        assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+        assertThat(r.err()).contains(message);
+    }
+
+    private static long number(String json, String field) {
+        Matcher m = Pattern.compile("\"" + field + "\": (\\d+)").matcher(json);
+        assertThat(m.find()).as(field + " in " + json).isTrue();
+        return Long.parseLong(m.group(1));
     }
 }
