@@ -1,6 +1,7 @@
 package io.bulwark.cli;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -46,6 +47,29 @@ class ArchitectureTest {
                 .should().onlyDependOnClassesThat().resideInAnyPackage("io.bulwark.sim..", "io.bulwark.paxos..",
                         "io.bulwark.core..", "java..")
                 .check(BULWARK);
+    }
+
+    /**
+     * The deterministic-core rule for the protocol and the simulator that drives it: no clocks, no sleeping,
+     * no threads, no unseeded randomness, no sockets, and files only through core's FileStore.
+     */
+    @Test
+    void paxosAndSimAreDeterministic() {
+        for (String pkg : new String[] {"io.bulwark.paxos..", "io.bulwark.sim.."}) {
+            noClasses().that().resideInAPackage(pkg)
+                    .should().callMethod(System.class, "currentTimeMillis")
+                    .orShould().callMethod(System.class, "nanoTime")
+                    .orShould().callMethod(Thread.class, "sleep", long.class)
+                    .orShould().dependOnClassesThat().resideInAnyPackage("java.time..", "java.util.concurrent..",
+                            "java.net..", "java.nio.channels..")
+                    .orShould().dependOnClassesThat().areAssignableTo(Thread.class)
+                    .orShould().dependOnClassesThat().haveFullyQualifiedName("java.util.Random")
+                    .orShould().dependOnClassesThat().haveFullyQualifiedName("java.security.SecureRandom")
+                    .orShould().dependOnClassesThat().haveFullyQualifiedName("java.io.File")
+                    .orShould().dependOnClassesThat().haveFullyQualifiedName("java.nio.file.Files")
+                    .orShould().dependOnClassesThat().haveFullyQualifiedName("java.nio.file.Path")
+                    .check(BULWARK);
+        }
     }
 
     @Test

@@ -6,10 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.bulwark.core.storage.FileStore;
 import io.bulwark.core.storage.LocalFileStore;
-import io.bulwark.core.storage.LogFile;
+import io.bulwark.core.storage.SyncHookFileStore;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,96 +18,26 @@ class SegmentedLogFailureTest {
     @TempDir
     Path dir;
 
-    /** Delegates to a real store; its files' sync() throws once {@link #failSyncs} is set. */
-    static final class FailingSyncStore implements FileStore {
-        final FileStore delegate;
+    /** A real store whose files' sync() throws once {@link #failSyncs} is set; counts the attempts. */
+    static final class FailingSyncStore {
         boolean failSyncs;
         int syncAttempts;
+        final FileStore store;
 
         FailingSyncStore(FileStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            return delegate.list();
-        }
-
-        @Override
-        public boolean exists(String name) throws IOException {
-            return delegate.exists(name);
-        }
-
-        @Override
-        public LogFile open(String name) throws IOException {
-            LogFile file = delegate.open(name);
-            return new LogFile() {
-                @Override
-                public String name() {
-                    return file.name();
+            this.store = new SyncHookFileStore(delegate, name -> {
+                syncAttempts++;
+                if (failSyncs) {
+                    throw new IOException("injected EIO from fsync");
                 }
-
-                @Override
-                public long size() {
-                    return file.size();
-                }
-
-                @Override
-                public void append(byte[] data, int offset, int length) throws IOException {
-                    file.append(data, offset, length);
-                }
-
-                @Override
-                public int read(long position, byte[] dst, int offset, int length) throws IOException {
-                    return file.read(position, dst, offset, length);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    syncAttempts++;
-                    if (failSyncs) {
-                        throw new IOException("injected EIO from fsync");
-                    }
-                    file.sync();
-                }
-
-                @Override
-                public void truncate(long size) throws IOException {
-                    file.truncate(size);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    file.close();
-                }
-            };
-        }
-
-        @Override
-        public byte[] readAll(String name) throws IOException {
-            return delegate.readAll(name);
-        }
-
-        @Override
-        public void writeAtomically(String name, byte[] content) throws IOException {
-            delegate.writeAtomically(name, content);
-        }
-
-        @Override
-        public void rename(String from, String to) throws IOException {
-            delegate.rename(from, to);
-        }
-
-        @Override
-        public void delete(String name) throws IOException {
-            delegate.delete(name);
+            });
         }
     }
 
     @Test
     void afterAFailedFsyncEveryLaterCallThrowsAndFsyncIsNeverRetried() throws IOException {
         FailingSyncStore store = new FailingSyncStore(LocalFileStore.open(dir));
-        SegmentedLog log = SegmentedLog.open(store, LogOptions.defaults());
+        SegmentedLog log = SegmentedLog.open(store.store, LogOptions.defaults());
         log.append(payload(1, 10));
         log.sync();
         log.append(payload(2, 10));
@@ -129,7 +58,7 @@ class SegmentedLogFailureTest {
         log.close();
 
         // A restart recovers from disk: at least the acknowledged record, and only records that were appended.
-        try (SegmentedLog reopened = SegmentedLog.open(store, LogOptions.defaults())) {
+        try (SegmentedLog reopened = SegmentedLog.open(store.store, LogOptions.defaults())) {
             assertThat(reopened.recovered()).hasSizeBetween(1, 2);
             assertThat(reopened.recovered().get(0)).isEqualTo(new LogRecord(1, payload(1, 10)));
         }
@@ -139,7 +68,7 @@ class SegmentedLogFailureTest {
     void aFailedFsyncDuringARollFailsTheLog() throws IOException {
         FailingSyncStore store = new FailingSyncStore(LocalFileStore.open(dir));
         LogOptions small = new LogOptions(200, 100, 0);
-        try (SegmentedLog log = SegmentedLog.open(store, small)) {
+        try (SegmentedLog log = SegmentedLog.open(store.store, small)) {
             log.append(new byte[100]);
             store.failSyncs = true;
             assertThatThrownBy(() -> log.append(new byte[100])).isInstanceOf(LogFailedException.class);

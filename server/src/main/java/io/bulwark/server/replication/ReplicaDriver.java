@@ -236,7 +236,7 @@ public final class ReplicaDriver implements AutoCloseable {
             }
             CountingFileStore store = new CountingFileStore(
                     storeDecorator.apply(LocalFileStore.open(dir.resolve(LOG_DIRECTORY))));
-            storage = ReplicaStorage.open(store, config.logOptions());
+            storage = ReplicaStorage.open(store.store(), config.logOptions());
             if (storage.recovered().snapshot() != null) {
                 throw new IOException("data directory " + dir + " holds a snapshot at index "
                         + storage.recovered().snapshot().index() + ", which this driver cannot restore yet");

@@ -3,8 +3,7 @@ package io.bulwark.server.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.bulwark.core.storage.FileStore;
-import io.bulwark.core.storage.LogFile;
+import io.bulwark.core.storage.SyncHookFileStore;
 import io.bulwark.paxos.Membership;
 import io.bulwark.paxos.Role;
 import io.bulwark.paxos.kv.KvCommand;
@@ -37,7 +36,11 @@ class ReplicaDriverFailureTest {
     @Test
     void aFailedFsyncStopsTheDriverFailsPendingRequestsAndIsNeverRetried() throws Exception {
         ReplicaDriverConfig config = ReplicaDriverConfig.of(1, Membership.ofVoters(1), dir);
-        ReplicaDriver driver = ReplicaDriver.start(config, store -> new FailingSyncStore(store, failSyncs));
+        ReplicaDriver driver = ReplicaDriver.start(config, store -> new SyncHookFileStore(store, name -> {
+            if (failSyncs.get()) {
+                throw new IOException("injected fsync failure");
+            }
+        }));
         try {
             driver.awaitStatus(s -> s.role() == Role.LEADER, DEADLINE);
             driver.submit(1, 1, put("a")).get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
@@ -92,82 +95,5 @@ class ReplicaDriverFailureTest {
         assertThatThrownBy(() -> ReplicaDriverConfig.of(1, Membership.ofVoters(1), dir)
                 .withReplicaOptions(ReplicaDriverConfig.DEFAULT_REPLICA_OPTIONS.withLeaseReads(true)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaseReads is not supported");
-    }
-
-    /** Delegates to a real store; once armed, every log fsync throws. */
-    private record FailingSyncStore(FileStore delegate, AtomicBoolean fail) implements FileStore {
-        @Override
-        public List<String> list() throws IOException {
-            return delegate.list();
-        }
-
-        @Override
-        public boolean exists(String name) throws IOException {
-            return delegate.exists(name);
-        }
-
-        @Override
-        public LogFile open(String name) throws IOException {
-            LogFile file = delegate.open(name);
-            return new LogFile() {
-                @Override
-                public String name() {
-                    return file.name();
-                }
-
-                @Override
-                public long size() {
-                    return file.size();
-                }
-
-                @Override
-                public void append(byte[] data, int offset, int length) throws IOException {
-                    file.append(data, offset, length);
-                }
-
-                @Override
-                public int read(long position, byte[] dst, int offset, int length) throws IOException {
-                    return file.read(position, dst, offset, length);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    if (fail.get()) {
-                        throw new IOException("injected fsync failure");
-                    }
-                    file.sync();
-                }
-
-                @Override
-                public void truncate(long size) throws IOException {
-                    file.truncate(size);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    file.close();
-                }
-            };
-        }
-
-        @Override
-        public byte[] readAll(String name) throws IOException {
-            return delegate.readAll(name);
-        }
-
-        @Override
-        public void writeAtomically(String name, byte[] content) throws IOException {
-            delegate.writeAtomically(name, content);
-        }
-
-        @Override
-        public void rename(String from, String to) throws IOException {
-            delegate.rename(from, to);
-        }
-
-        @Override
-        public void delete(String name) throws IOException {
-            delegate.delete(name);
-        }
     }
 }
