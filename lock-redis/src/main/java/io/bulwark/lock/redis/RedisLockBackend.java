@@ -26,6 +26,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,9 +37,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A {@link LockBackend} on one Redis primary, through Lettuce. Create it with {@link #create}; hand it to
@@ -48,22 +51,32 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>Each operation (acquire, claim, renew, release, abandon, describe) is one {@code EVALSHA} of the lock
  *       script {@code lock.lua}: one round trip, atomic on the server. The script keeps holders, a FIFO queue
- *       of waiters and their deadlines on the Redis server clock, and issues fencing tokens.
+ *       of waiters and their deadlines on the Redis server clock, and issues fencing tokens. The lone holder
+ *       of a name lives in the name's state string, so an uncontended acquire or release is three commands
+ *       inside the script ({@code TIME}, {@code GET}, {@code SET}).
  *   <li>All kinds are supported: exclusive, fair, read-write and semaphore, with the reference backend's
  *       rules (a name keeps its kind while in use; waiters are granted in arrival order).
  *   <li>A request that cannot be granted at once is queued on the server. When a release, abandon or expiry
- *       frees room, the script grants the queued head(s) itself and publishes the granted owner id on the
- *       lock's channel ({@code SPUBLISH} on Redis 7+, else {@code PUBLISH}); only that waiter then calls
- *       back ({@code claim}), which restarts its lease and returns its token. One release therefore wakes one
- *       exclusive waiter, never a herd. A waiter subscribes and then re-checks at once, so a grant made
- *       between its failed attempt and its subscription is not missed (Redisson #1763); it also re-checks
- *       on a jittered timer (and just after the current holder's lease ends), which is what recovers a lost
- *       notification and keeps its server-side entry alive ({@link RedisLockBackendOptions#waiterLiveness()}).
+ *       frees room, the script grants the queued head(s) itself and publishes each grant (owner, token,
+ *       lease) on the lock's channel of the backend instance that queued the request ({@code SPUBLISH} on
+ *       Redis 7+, else {@code PUBLISH}). The woken waiter completes its acquire from that message alone, with
+ *       no further Redis call, so a contended handoff costs the release's round trip plus the message. One
+ *       release wakes one exclusive waiter, never a herd, and no process but the granted waiter's. If the
+ *       message reached no connection, the script records the grant as unclaimed: it lapses after the waiter
+ *       liveness unless the waiter claims it, so a waiter that died while queued does not hold the lock for
+ *       a whole lease.
+ *   <li>A waiter whose backend was already subscribed to its lock's channel when the request was sent needs
+ *       nothing more; otherwise it subscribes and then re-checks once ({@code claim}), so a grant made
+ *       between its queued answer and its subscription is not missed (Redisson #1763). Every waiter also
+ *       re-checks on a jittered timer (and just after the current holder's lease ends): that recovers a lost
+ *       notification (the claim answers the same grant again) and is the heartbeat that keeps its
+ *       server-side entry alive ({@link RedisLockBackendOptions#waiterLiveness()}).
  *   <li>Fencing tokens are {@code max(last token + 1, server TIME in µs)}: see the Redis section of
  *       {@code docs/GUARANTEES.md} for why they stay increasing after Redis loses its data, and the clock assumption that rests on.
- *   <li>Leases are measured on the Redis server clock from when the script ran; the reported lease start is
- *       the client-clock reading taken just before the request was sent, hence never later than the
- *       server's start.
+ *   <li>Leases are measured on the Redis server clock from when the granting script ran. The lease start
+ *       reported to the client (its deadline is computed from it) is a reading of the client's clock taken
+ *       before a request that Redis executed no later than that script: for a direct grant or a claim, the
+ *       send time of that request; for a grant pushed by a wake-up, see {@link Waiter#onWakeUp}.
  *   <li>Redis unreachable: Lettuce rejects commands while disconnected and every call is bounded by
  *       {@link RedisLockBackendOptions#commandTimeout()}, so calls fail fast with
  *       {@link BackendUnavailableException} and an acquire that fails never reports a grant; queued waiters
@@ -91,8 +104,28 @@ public final class RedisLockBackend implements LockBackend {
     private final WakeUps wakeUps;
     private final ExecutorService completions;
     private final String publishCommand;
-    /** Queued requests of this backend, by owner id string (the pub/sub message). */
+    /**
+     * This instance's suffix of wake-up channels. Grants are published per lock name and backend instance, so
+     * a release wakes only the process whose waiter it granted, and PUBLISH's receiver count tells the script
+     * whether that process's connection is alive.
+     */
+    private final String wakeId = Long.toString(new SecureRandom().nextLong() & Long.MAX_VALUE, 36);
+    /**
+     * Requests of this backend that may wait, by owner id string (the first field of a wake-up message),
+     * from just before the acquire is sent until the request is answered.
+     */
     private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
+    /**
+     * Requests this backend gave up on without Redis confirming the withdrawal (the call failed): if Redis
+     * still grants one of them and the wake-up reaches us, it is withdrawn again at once instead of holding
+     * the lock for a whole lease. Entries are dropped after the waiter liveness, when Redis has dropped an
+     * unheard waiter by itself.
+     */
+    private final Map<String, LockName> forgotten = new ConcurrentHashMap<>();
+    /** Script calls sent, for tests and diagnostics (a handoff must not add any on the woken side). */
+    private final AtomicLong scriptCalls = new AtomicLong();
+    /** Fault injection for tests: when set, every wake-up that arrives is discarded, as if lost on the wire. */
+    private volatile boolean loseWakeUps;
     /**
      * Owners abandoned while their acquire might still be retried (a NOSCRIPT retry runs after later
      * commands): an acquire answered for one of these is withdrawn, so the abandon wins. Entries live until
@@ -197,40 +230,57 @@ public final class RedisLockBackend implements LockBackend {
         }
         LockMode mode = request.mode();
         int capacity = mode instanceof LockMode.Semaphore semaphore ? semaphore.capacity() : 0;
+        CompletableFuture<AcquireOutcome> answer = new CompletableFuture<>();
         long sentAt = timer.clock().nanoTime();
+        // Registered before the request is sent: a wake-up for it may arrive before the acquire's own answer.
+        Waiter waiter = request.waitNanos() > 0 ? new Waiter(request, sentAt, answer).register() : null;
         acquiring.put(request.owner(), Boolean.TRUE);
         CompletableFuture<List<Object>> reply = call(request.name(), "acquire", request.owner(),
                 modeCode(mode), mode.kind().name(), Integer.toString(mode.permits()), Integer.toString(capacity),
                 Long.toString(micros(request.leaseNanos())), Long.toString(micros(request.waitNanos())),
-                Integer.toString(options.limits().maxWaitersPerLock()));
-        CompletableFuture<AcquireOutcome> answer = new CompletableFuture<>();
+                Integer.toString(options.limits().maxWaitersPerLock()), wakeId);
         replicated(reply).whenCompleteAsync((r, failure) -> {
             acquiring.remove(request.owner());
             if (failure != null) {
                 // The script may have run; withdraw whatever it left so a failed call leaves nothing behind.
-                bestEffortAbandon(request.name(), request.owner());
-                answer.completeExceptionally(unavailable("acquire '" + request.name() + "'", failure));
+                giveUp(request.name(), request.owner());
+                answer(waiter, answer, null, unavailable("acquire '" + request.name() + "'", failure));
                 return;
             }
             if (abandoned.remove(request.owner()) != null) {
-                bestEffortAbandon(request.name(), request.owner());
-                answer.complete(new AcquireOutcome.NotGranted());
+                giveUp(request.name(), request.owner());
+                answer(waiter, answer, new AcquireOutcome.NotGranted(), null);
                 return;
             }
             long code = (Long) r.get(0);
             if (code == 1) {
-                answer.complete(new AcquireOutcome.Granted((Long) r.get(1), request.leaseNanos(), sentAt));
+                answer(waiter, answer, new AcquireOutcome.Granted((Long) r.get(1), request.leaseNanos(), sentAt), null);
             } else if (code == 0) {
-                answer.complete(new AcquireOutcome.NotGranted());
+                answer(waiter, answer, new AcquireOutcome.NotGranted(), null);
             } else if (code == 3) {
-                answer.complete(rejected(request, (String) r.get(1), (String) r.get(2), (Long) r.get(3)));
+                answer(waiter, answer, rejected(request, (String) r.get(1), (String) r.get(2), (Long) r.get(3)), null);
+            } else if (waiter != null) {
+                waiter.onQueued((Long) r.get(1));
             } else {
-                Waiter waiter = new Waiter(request, sentAt, answer);
-                waiters.put(request.owner().toString(), waiter);
-                waiter.start((Long) r.get(1));
+                // The script queues only requests that may wait; anything else is a bug, answered safely.
+                giveUp(request.name(), request.owner());
+                answer.completeExceptionally(new BackendUnavailableException("Redis lock script queued a request "
+                        + "for '" + request.name() + "' that asked not to wait; the request was withdrawn"));
             }
         }, completions);
         return answer;
+    }
+
+    /** Answers an acquire: through its waiter when it has one (which also unregisters it), else directly. */
+    private static void answer(Waiter waiter, CompletableFuture<AcquireOutcome> answer, AcquireOutcome outcome,
+                               Throwable failure) {
+        if (waiter != null) {
+            waiter.finish(outcome, failure);
+        } else if (failure != null) {
+            answer.completeExceptionally(failure);
+        } else {
+            answer.complete(outcome);
+        }
     }
 
     @Override
@@ -273,15 +323,17 @@ public final class RedisLockBackend implements LockBackend {
         }
         Waiter waiter = waiters.get(request.owner().toString());
         if (waiter != null) {
+            // From here on a wake-up for this request withdraws it again instead of completing it.
             waiter.withdrawn = true;
         }
         return call(request.name(), "abandon", request.owner()).handleAsync((r, failure) -> {
-            if (failure != null) {
-                throw unavailable("abandon '" + request.name() + "'", failure);
-            }
             // Answer the withdrawn request's own future so nothing dangles; the client has already decided.
             if (waiter != null) {
                 waiter.finish(new AcquireOutcome.NotGranted(), null);
+            }
+            if (failure != null) {
+                remember(request.name(), request.owner());
+                throw unavailable("abandon '" + request.name() + "'", failure);
             }
             return null;
         }, completions);
@@ -330,18 +382,33 @@ public final class RedisLockBackend implements LockBackend {
 
     // ---- script calls ----
 
+    /**
+     * The keys of one lock name: all share the hash tag {@code {name}} (one Redis Cluster slot). The
+     * {@code v2} segment is the layout of {@code lock.lua}; state written under another layout is never read.
+     */
+    private String keyBase(LockName name) {
+        return options.keyPrefix() + "{" + name.value() + "}:v2";
+    }
+
+    /** The channel on which grants for this backend's waiters on {@code name} are published (package-private for tests). */
+    String wakeChannel(LockName name) {
+        return keyBase(name) + ":wake:" + wakeId;
+    }
+
     private CompletableFuture<List<Object>> call(LockName name, String op, OwnerId owner, String... extra) {
-        String base = options.keyPrefix() + "{" + name.value() + "}";
-        String[] keys = {base, base + ":holders", base + ":hexp", base + ":queue", base + ":waiters", base + ":wexp"};
+        String base = keyBase(name);
+        String[] keys = {base + ":state", base + ":holders", base + ":hexp", base + ":queue", base + ":waiters",
+                base + ":wexp"};
         String[] args = new String[7 + extra.length];
         args[0] = op;
-        args[1] = base + ":wake";
+        args[1] = base + ":wake:";
         args[2] = publishCommand;
         args[3] = owner == null ? "" : owner.toString();
         args[4] = Long.toString(options.idleRetention().toMillis());
         args[5] = Long.toString(options.waiterLiveness().toNanos() / 1_000);
         args[6] = Integer.toString(options.limits().maxHoldersPerLock());
         System.arraycopy(extra, 0, args, 7, extra.length);
+        scriptCalls.incrementAndGet();
         try {
             return script.run(redis, keys, args);
         } catch (RuntimeException e) {
@@ -366,10 +433,45 @@ public final class RedisLockBackend implements LockBackend {
         });
     }
 
-    private void bestEffortAbandon(LockName name, OwnerId owner) {
-        if (!closed) {
-            call(name, "abandon", owner);
+    private CompletableFuture<List<Object>> bestEffortAbandon(LockName name, OwnerId owner) {
+        if (closed) {
+            return CompletableFuture.completedFuture(List.of());
         }
+        return call(name, "abandon", owner);
+    }
+
+    /**
+     * Withdraws a request after a failed call; if the withdrawal fails too, the request is remembered so that
+     * a grant Redis may still make for it is withdrawn as soon as its wake-up arrives.
+     */
+    private void giveUp(LockName name, OwnerId owner) {
+        bestEffortAbandon(name, owner).whenComplete((r, failure) -> {
+            if (failure != null) {
+                remember(name, owner);
+            }
+        });
+    }
+
+    private void remember(LockName name, OwnerId owner) {
+        if (closed) {
+            return;
+        }
+        String key = owner.toString();
+        forgotten.put(key, name);
+        // Redis drops a queued request it has not heard from for the waiter liveness, and an undelivered grant
+        // lives no longer; after that (plus a call's worth of slack) no grant for it can arrive any more.
+        timer.schedule(options.waiterLiveness().plus(options.commandTimeout()).toNanos(),
+                () -> forgotten.remove(key, name));
+    }
+
+    /** Script calls this backend has sent so far (one per round trip; a NOSCRIPT retry is not counted again). */
+    long scriptCallsSent() {
+        return scriptCalls.get();
+    }
+
+    /** Fault injection for tests: while {@code lose} is true, arriving wake-ups are discarded (lost on the wire). */
+    void loseWakeUps(boolean lose) {
+        loseWakeUps = lose;
     }
 
     private BackendUnavailableException unavailable(String what, Throwable failure) {
@@ -454,24 +556,70 @@ public final class RedisLockBackend implements LockBackend {
         return 0;
     }
 
-    private void onWakeUp(String owner) {
-        Waiter waiter = waiters.get(owner);
-        if (waiter != null) {
-            completions.execute(waiter::claim);
+    /** A grant published by the lock script: {@code owner|token|leaseMicros}. Runs on Lettuce's I/O thread. */
+    private void onWakeUp(String message) {
+        if (loseWakeUps) {
+            return;
+        }
+        String owner;
+        long token;
+        long leaseMicros;
+        try {
+            int first = message.indexOf('|');
+            int second = message.indexOf('|', first + 1);
+            owner = message.substring(0, first);
+            token = Long.parseLong(message.substring(first + 1, second));
+            leaseMicros = Long.parseLong(message.substring(second + 1));
+        } catch (RuntimeException e) {
+            // Not from this version of the lock script; the waiter's fallback re-check still finds its grant.
+            LOG.log(System.Logger.Level.WARNING, "ignoring a malformed lock wake-up message: " + message);
+            return;
+        }
+        try {
+            Waiter waiter = waiters.get(owner);
+            if (waiter != null) {
+                completions.execute(() -> waiter.onWakeUp(token, leaseMicros));
+                return;
+            }
+            LockName name = forgotten.remove(owner);
+            if (name != null) {
+                completions.execute(() -> giveUp(name, parseOwner(owner)));
+            }
+        } catch (RejectedExecutionException e) {
+            // Closed: close() withdraws every waiter itself.
         }
     }
 
+    private static OwnerId parseOwner(String owner) {
+        int hash = owner.lastIndexOf('#');
+        return new OwnerId(owner.substring(0, hash), Long.parseLong(owner.substring(hash + 1)));
+    }
+
+    /** A wake-up that arrived before the acquire's own "queued" answer. */
+    private record EarlyWakeUp(long token, long leaseMicros) {
+    }
+
     /**
-     * One queued request: subscribed to its lock's channel, re-checking (claiming) when notified, on a jittered
-     * timer, and one last time when its wait ends. At most one claim is in flight; a notification that arrives
-     * meanwhile triggers another claim right after it.
+     * One request that may wait: registered before its acquire is sent, queued on the server once the acquire
+     * answers so, then completed by a wake-up message (no Redis call), by a claim (the re-check after
+     * subscribing, the jittered fallback, or the last look when its wait ends), or withdrawn. At most one claim
+     * is in flight; a claim requested meanwhile runs right after it. Everything that changes state is guarded
+     * by this object's monitor; Redis calls and the answer's completion happen outside it.
      */
     private final class Waiter {
         final AcquireRequest request;
+        final String ownerKey;
+        final String channel;
         final long deadlineNanos;
         final CompletableFuture<AcquireOutcome> answer;
-        final String channel;
+        /** Set by {@link #abandon}: the client withdrew the request; a wake-up must not complete it. */
         volatile boolean withdrawn;
+        // Guarded by this.
+        private boolean queued;
+        private boolean subscribed;
+        private boolean finished;
+        private long lastQueuedSentNanos;
+        private EarlyWakeUp early;
         private boolean claiming;
         private boolean claimAgain;
         private boolean lastLook;
@@ -480,29 +628,111 @@ public final class RedisLockBackend implements LockBackend {
 
         Waiter(AcquireRequest request, long sentAt, CompletableFuture<AcquireOutcome> answer) {
             this.request = request;
+            this.ownerKey = request.owner().toString();
+            this.channel = wakeChannel(request.name());
             this.deadlineNanos = sentAt + request.waitNanos();
             this.answer = answer;
-            this.channel = options.keyPrefix() + "{" + request.name().value() + "}:wake";
+            this.lastQueuedSentNanos = sentAt;
         }
 
-        void start(long hintMicros) {
+        /**
+         * Makes wake-ups for this owner reach it, and takes a reference on its channel's subscription if that is
+         * already confirmed: then Redis will execute the acquire after the subscription, so every grant for it
+         * is published to a subscribed connection and no re-check is needed after the queued answer.
+         */
+        Waiter register() {
+            waiters.put(ownerKey, this);
             synchronized (this) {
-                deadline = timer.schedule(deadlineNanos - timer.clock().nanoTime(), this::onDeadline);
+                subscribed = wakeUps.retainIfSubscribed(channel);
             }
-            // Subscribe, then re-check: a grant published before the subscription took effect is found by the
-            // claim, and one published after it by the notification.
-            wakeUps.subscribe(channel).whenCompleteAsync((ok, failure) -> {
-                if (failure != null) {
-                    LOG.log(System.Logger.Level.DEBUG, "subscribing to " + channel + " failed, relying on retries: " + failure);
+            return this;
+        }
+
+        void onQueued(long hintMicros) {
+            EarlyWakeUp pending;
+            CompletableFuture<Void> subscribing = null;
+            synchronized (this) {
+                if (finished) {
+                    return;
                 }
+                queued = true;
+                deadline = timer.schedule(deadlineNanos - timer.clock().nanoTime(), this::onDeadline);
+                pending = early;
+                early = null;
+                if (!subscribed) {
+                    subscribed = true;
+                    subscribing = wakeUps.subscribe(channel);
+                } else if (pending == null) {
+                    scheduleRetry(hintMicros);
+                }
+            }
+            if (pending != null) {
+                onWakeUp(pending.token(), pending.leaseMicros());
+            }
+            if (subscribing != null) {
+                // Subscribe, then re-check: a grant published before the subscription took effect is found by
+                // the claim, and one published after it by the notification.
+                subscribing.whenCompleteAsync((ok, failure) -> {
+                    if (failure != null) {
+                        LOG.log(System.Logger.Level.DEBUG, "subscribing to " + channel + " failed, relying on retries: " + failure);
+                    }
+                    claim();
+                }, completions);
+            }
+        }
+
+        /**
+         * The lock script granted this request and published it. Completes the acquire without calling Redis.
+         *
+         * <p><b>Lease start.</b> Redis started the lease at the {@code TIME} of the script that made the grant
+         * (T). The client must not count the lease from a moment later than T, or it would trust the lease
+         * after Redis dropped it. The time this message arrives is later than T (by the publish delay, which is
+         * unbounded: a GC pause, a busy event loop), so it is not a valid start; T itself is a reading of the
+         * Redis host's wall clock, which the client cannot map onto its own monotonic clock without trusting
+         * both clocks' offsets and steps. The start used is instead {@link #lastQueuedSentNanos}: the send time
+         * of the latest of this owner's requests (the acquire, or a claim) that Redis answered "queued". Redis
+         * executed that request while the owner was still queued, hence before T, and the request was sent
+         * before it was executed; so this reading precedes T, whatever the clocks' offsets, and the client's
+         * deadline {@code start + lease - margin} is never later than Redis's {@code T + lease} (given the
+         * clock-rate bound of the safety margin). It trails T by at most the time since the last queued answer
+         * (the wait so far, or one jittered retry interval, as heartbeats keep refreshing it).
+         *
+         * <p>The grant is not taken from the message, but confirmed with a claim (one round trip, same grant,
+         * lease restarted), when the message's lease is not the one asked for, when {@code WAIT} for replicas is
+         * configured (the claim is what gets a write of this connection acknowledged by the replicas), or when
+         * the start above is so stale that more than a quarter of the lease would already be gone.
+         */
+        void onWakeUp(long token, long leaseMicros) {
+            long leaseStart;
+            synchronized (this) {
+                if (finished) {
+                    return;
+                }
+                if (!withdrawn && !queued) {
+                    early = new EarlyWakeUp(token, leaseMicros);
+                    return;
+                }
+                leaseStart = lastQueuedSentNanos;
+            }
+            if (withdrawn) {
+                // The client gave up while Redis granted: withdraw (again) so the grant cannot outlive it, even
+                // if the first withdrawal failed or ran before the grant and the answer is not back yet.
+                giveUp(request.name(), request.owner());
+                return;
+            }
+            boolean fold = options.waitReplicas() == 0 && leaseMicros == micros(request.leaseNanos())
+                    && timer.clock().nanoTime() - leaseStart <= request.leaseNanos() / 4;
+            if (fold) {
+                finish(new AcquireOutcome.Granted(token, request.leaseNanos(), leaseStart), null);
+            } else {
                 claim();
-            }, completions);
+            }
         }
 
         void claim() {
             long sentAt;
             synchronized (this) {
-                if (answer.isDone() || withdrawn) {
+                if (finished || withdrawn) {
                     return;
                 }
                 if (claiming) {
@@ -519,46 +749,63 @@ public final class RedisLockBackend implements LockBackend {
             }
             replicated(call(request.name(), "claim", request.owner())).whenCompleteAsync((r, failure) -> {
                 if (failure != null) {
-                    bestEffortAbandon(request.name(), request.owner());
+                    giveUp(request.name(), request.owner());
                     finish(null, unavailable("wait for '" + request.name() + "'", failure));
                     return;
                 }
                 long code = (Long) r.get(0);
                 if (code == 1) {
+                    // Redis restarted the lease when it ran the claim, after this send time.
                     finish(new AcquireOutcome.Granted((Long) r.get(1), request.leaseNanos(), sentAt), null);
                 } else if (code == 0) {
                     finish(new AcquireOutcome.NotGranted(), null);
                 } else {
-                    afterQueuedClaim((Long) r.get(1));
+                    afterQueuedClaim(sentAt, (Long) r.get(1));
                 }
             }, completions);
         }
 
-        private void afterQueuedClaim(long hintMicros) {
+        private void afterQueuedClaim(long sentAt, long hintMicros) {
             boolean again;
             boolean giveUp;
             synchronized (this) {
                 claiming = false;
-                again = claimAgain;
-                giveUp = lastLook;
-                if (!again && !giveUp && !answer.isDone()) {
-                    long base = options.waiterRetry().toNanos();
-                    // Jitter (0.5–1.5 × base) keeps waiters that lost the same notification from retrying together.
-                    long delay = base / 2 + ThreadLocalRandom.current().nextLong(base + 1);
-                    if (hintMicros >= 0) {
-                        // The holder's lease ends then; expiry is only noticed when someone calls the script.
-                        delay = Math.min(delay, hintMicros * 1_000 + 1_000_000);
-                    }
-                    retry = timer.schedule(delay, this::claim);
+                // Redis ran this claim while the owner was queued: a later lower bound of any grant's start.
+                lastQueuedSentNanos = Math.max(lastQueuedSentNanos, sentAt);
+                // Finished meanwhile (a wake-up granted it after Redis ran this claim): nothing more to do, and
+                // above all no last-look withdrawal, which would take the lock from the new holder.
+                again = claimAgain && !finished;
+                giveUp = lastLook && !finished && !withdrawn;
+                if (giveUp) {
+                    // A grant racing with the withdrawal below must be withdrawn too, not handed out.
+                    withdrawn = true;
+                } else if (!again && !finished) {
+                    scheduleRetry(hintMicros);
                 }
             }
             if (giveUp) {
                 // The wait is over and the server still lists the request: withdraw it, then say no.
-                call(request.name(), "abandon", request.owner())
-                        .whenCompleteAsync((r, f) -> finish(new AcquireOutcome.NotGranted(), null), completions);
+                call(request.name(), "abandon", request.owner()).whenCompleteAsync((r, f) -> {
+                    if (f != null) {
+                        remember(request.name(), request.owner());
+                    }
+                    finish(new AcquireOutcome.NotGranted(), null);
+                }, completions);
             } else if (again) {
                 claim();
             }
+        }
+
+        /** The fallback re-check and heartbeat. Holds this monitor. */
+        private void scheduleRetry(long hintMicros) {
+            long base = options.waiterRetry().toNanos();
+            // Jitter (0.5–1.5 × base) keeps waiters that lost the same notification from retrying together.
+            long delay = base / 2 + ThreadLocalRandom.current().nextLong(base + 1);
+            if (hintMicros >= 0) {
+                // The holder's lease ends then; expiry is only noticed when someone calls the script.
+                delay = Math.min(delay, hintMicros * 1_000 + 1_000_000);
+            }
+            retry = timer.schedule(delay, this::claim);
         }
 
         private void onDeadline() {
@@ -570,16 +817,22 @@ public final class RedisLockBackend implements LockBackend {
 
         void finish(AcquireOutcome outcome, Throwable failure) {
             synchronized (this) {
+                if (finished) {
+                    return;
+                }
+                finished = true;
                 if (retry != null) {
                     retry.cancel();
                 }
                 if (deadline != null) {
                     deadline.cancel();
                 }
+                if (subscribed) {
+                    subscribed = false;
+                    wakeUps.unsubscribe(channel);
+                }
             }
-            if (waiters.remove(request.owner().toString(), this)) {
-                wakeUps.unsubscribe(channel);
-            }
+            waiters.remove(ownerKey, this);
             if (failure != null) {
                 answer.completeExceptionally(failure);
             } else {

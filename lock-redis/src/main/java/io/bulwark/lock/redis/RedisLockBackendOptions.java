@@ -21,9 +21,10 @@ import java.time.Duration;
  * @param replicaTimeout   the {@code WAIT} timeout
  * @param waiterRetry      mean interval of the jittered fallback re-check of a queued request (it also
  *                         serves as the waiter's heartbeat); pub/sub wakes waiters sooner in the normal case
- * @param waiterLiveness   a queued request (or an unclaimed grant) whose client has not been heard from for
- *                         this long is dropped, so a crashed waiter does not block the queue; must exceed
- *                         {@code 2 × waiterRetry}
+ * @param waiterLiveness   a queued request whose client has not been heard from for this long is dropped, and
+ *                         a grant whose wake-up reached nobody (the waiter's process or connection is gone)
+ *                         lapses after at most this long unless the waiter claims it, so a crashed waiter does
+ *                         not block the queue; must exceed {@code 2 × waiterRetry}
  * @param idleRetention    how long a lock name's token counter is kept after the name went idle
  * @param limits           per-lock limits (waiters, holders); {@code maxLocks} is not enforced on Redis
  * @param timer            clock and scheduler for lease starts, waits and retries

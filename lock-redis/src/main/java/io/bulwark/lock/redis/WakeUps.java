@@ -2,25 +2,28 @@ package io.bulwark.lock.redis;
 
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * The backend's one pub/sub connection: a channel per lock name that has local waiters, subscribed while at
- * least one waits (reference-counted), sharded ({@code SSUBSCRIBE}) on Redis 7+. Messages are owner ids of
- * grants; they are handed to {@code onWakeUp}, which ignores owners that are not waiting here. Lettuce
- * re-subscribes after a reconnect; notifications published while disconnected are lost and recovered by the
- * waiters' retry timer. Thread-safe: subscription changes are serialized under this object's monitor, so
- * Redis sees each channel's SUBSCRIBE/UNSUBSCRIBE in the order the counts changed.
+ * The backend's one pub/sub connection: a channel per lock name that has local waiters (the channel is also
+ * specific to this backend instance),
+ * subscribed while at least one waits (reference-counted), sharded ({@code SSUBSCRIBE}) on Redis 7+. Messages
+ * are grants ({@code owner|token|leaseMicros}); they are handed to {@code onWakeUp}, which ignores owners that
+ * are not waiting here. Because a channel carries only this instance's grants, a release wakes only the
+ * process whose waiter it granted, and the lock script can tell from {@code PUBLISH}'s receiver count whether
+ * anyone got the grant. Lettuce re-subscribes after a reconnect; notifications published while disconnected are
+ * lost and recovered by the waiters' retry timer. Thread-safe: subscription changes are serialized under this
+ * object's monitor, so Redis sees each channel's SUBSCRIBE/UNSUBSCRIBE in the order the counts changed.
  */
 final class WakeUps implements AutoCloseable {
 
     private final StatefulRedisPubSubConnection<String, String> connection;
     private final boolean sharded;
-    // Guarded by this.
-    private final Map<String, Subscription> channels = new HashMap<>();
+    // Changed only under this monitor; read without it by the fast path of retainIfSubscribed.
+    private final Map<String, Subscription> channels = new ConcurrentHashMap<>();
 
     private static final class Subscription {
         int waiters;
@@ -32,19 +35,40 @@ final class WakeUps implements AutoCloseable {
         this.sharded = sharded;
         connection.addListener(new RedisPubSubAdapter<>() {
             @Override
-            public void message(String channel, String owner) {
-                onWakeUp.accept(owner);
+            public void message(String channel, String grant) {
+                onWakeUp.accept(grant);
             }
 
             @Override
-            public void smessage(String shardChannel, String owner) {
-                onWakeUp.accept(owner);
+            public void smessage(String shardChannel, String grant) {
+                onWakeUp.accept(grant);
             }
         });
     }
 
     boolean isConnected() {
         return connection.isOpen();
+    }
+
+    /**
+     * Adds a waiter on {@code channel} only if Redis has already confirmed its subscription and the connection
+     * is up, and says whether it did. A request sent after this returned true is executed by Redis after the
+     * subscription, so every grant for it is published to this connection (unless it drops meanwhile, which the
+     * waiters' fallback re-check covers). A true answer must be balanced by {@link #unsubscribe}.
+     */
+    boolean retainIfSubscribed(String channel) {
+        if (!channels.containsKey(channel)) {
+            return false; // the common, uncontended case: no lock taken
+        }
+        synchronized (this) {
+            Subscription subscription = channels.get(channel);
+            if (subscription == null || !connection.isOpen() || !subscription.ready.isDone()
+                    || subscription.ready.isCompletedExceptionally()) {
+                return false;
+            }
+            subscription.waiters++;
+            return true;
+        }
     }
 
     /** Adds a waiter on {@code channel}; the future completes once Redis confirmed the subscription. */

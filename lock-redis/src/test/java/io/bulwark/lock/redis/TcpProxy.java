@@ -60,6 +60,10 @@ final class TcpProxy implements AutoCloseable {
                     continue;
                 }
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                // As Redis and Lettuce do: without it, a reply and a pub/sub message written back to back wait
+                // for a delayed ACK (40 ms) that a direct connection never waits for.
+                client.setTcpNoDelay(true);
+                server.setTcpNoDelay(true);
                 open.add(client);
                 open.add(server);
                 pump(client, server);
