@@ -49,6 +49,15 @@ class ArchitectureTest {
                 .check(BULWARK);
     }
 
+    /** The client is a library for applications: it must never pull in the server. */
+    @Test
+    void clientDependsOnlyOnCoreRingAndPaxos() {
+        classes().that().resideInAPackage("io.bulwark.client..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.bulwark.client..", "io.bulwark.paxos..",
+                        "io.bulwark.ring..", "io.bulwark.core..", "java..")
+                .check(BULWARK);
+    }
+
     /**
      * The deterministic-core rule for the protocol and the simulator that drives it: no clocks, no sleeping,
      * no threads, no unseeded randomness, no sockets, and files only through core's FileStore.

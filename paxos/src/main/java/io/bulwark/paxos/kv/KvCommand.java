@@ -32,6 +32,26 @@ public sealed interface KvCommand {
     record CompareAndSet(byte[] key, byte[] expected, byte[] value, int crc32c) implements KvCommand {
     }
 
+    /**
+     * Read the keys in {@code [key, end)} in unsigned byte order, at most {@code limit} of them: a query,
+     * never replicated. {@code key} may be empty (from the first key); {@code end} null means no upper bound.
+     */
+    record Scan(byte[] key, byte[] end, int limit) implements KvCommand {
+    }
+
+    /** Most keys one scan returns. */
+    int MAX_SCAN_LIMIT = 10_000;
+
+    static Scan scan(byte[] start, byte[] end, int limit) {
+        if (start == null || start.length > MAX_KEY_BYTES || (end != null && end.length > MAX_KEY_BYTES)) {
+            throw new IllegalArgumentException("scan bounds must be 0.." + MAX_KEY_BYTES + " bytes");
+        }
+        if (limit < 1 || limit > MAX_SCAN_LIMIT) {
+            throw new IllegalArgumentException("scan limit must be in [1, " + MAX_SCAN_LIMIT + "], was " + limit);
+        }
+        return new Scan(start, end, limit);
+    }
+
     static Get get(byte[] key) {
         return new Get(checkKey(key));
     }
@@ -67,6 +87,9 @@ public sealed interface KvCommand {
         if (this instanceof CompareAndSet c) {
             return frame((byte) 4, c.key(), c.value(), c.expected(), c.crc32c());
         }
+        if (this instanceof Scan sc) {
+            return frame((byte) 5, sc.key(), sc.end(), null, sc.limit());
+        }
         return frame((byte) 1, key(), null, null, 0);
     }
 
@@ -84,6 +107,7 @@ public sealed interface KvCommand {
                 case 2 -> new Put(key, value, crc);
                 case 3 -> new Delete(key);
                 case 4 -> new CompareAndSet(key, expected, value, crc);
+                case 5 -> new Scan(key, value, crc);
                 default -> throw new IllegalArgumentException("unknown KV operation " + op);
             };
         } catch (BufferUnderflowException e) {

@@ -17,6 +17,17 @@ public sealed interface KvResult {
     record CasOutcome(boolean succeeded) implements KvResult {
     }
 
+    /** One key and its value in a scan's answer. */
+    record KeyValue(byte[] key, byte[] value) {
+    }
+
+    /**
+     * A scan's answer: the entries in key order, and the key to continue from if the scan stopped at its
+     * limit or size bound ({@code null}: nothing more in the range).
+     */
+    record Entries(java.util.List<KeyValue> entries, byte[] resumeKey) implements KvResult {
+    }
+
     /** The value's checksum did not match: the data was damaged and is not returned or stored. */
     record Corrupt(String detail) implements KvResult {
     }
@@ -33,6 +44,22 @@ public sealed interface KvResult {
         }
         if (this instanceof CasOutcome c) {
             return new byte[] {3, (byte) (c.succeeded() ? 1 : 0)};
+        }
+        if (this instanceof Entries e) {
+            int size = 1 + 4 + 4 + (e.resumeKey() == null ? 0 : e.resumeKey().length);
+            for (KeyValue kv : e.entries()) {
+                size += 8 + kv.key().length + kv.value().length;
+            }
+            ByteBuffer b = ByteBuffer.allocate(size);
+            b.put((byte) 5).putInt(e.entries().size());
+            for (KeyValue kv : e.entries()) {
+                b.putInt(kv.key().length).put(kv.key()).putInt(kv.value().length).put(kv.value());
+            }
+            b.putInt(e.resumeKey() == null ? -1 : e.resumeKey().length);
+            if (e.resumeKey() != null) {
+                b.put(e.resumeKey());
+            }
+            return b.array();
         }
         if (this instanceof Corrupt c) {
             byte[] d = c.detail().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -53,7 +80,35 @@ public sealed interface KvResult {
             case 2 -> bytes[1] == 0 ? new Found(null) : new Found(java.util.Arrays.copyOfRange(bytes, 2, bytes.length));
             case 3 -> new CasOutcome(bytes[1] == 1);
             case 4 -> new Corrupt(new String(bytes, 1, bytes.length - 1, java.nio.charset.StandardCharsets.UTF_8));
+            case 5 -> decodeEntries(bytes);
             default -> throw new IllegalArgumentException("unknown KV result tag " + bytes[0]);
         };
+    }
+
+    private static Entries decodeEntries(byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes, 1, bytes.length - 1);
+        try {
+            int n = b.getInt();
+            if (n < 0 || n > bytes.length) {
+                throw new IllegalArgumentException("malformed scan result: " + n + " entries");
+            }
+            java.util.List<KeyValue> entries = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                byte[] k = new byte[b.getInt()];
+                b.get(k);
+                byte[] v = new byte[b.getInt()];
+                b.get(v);
+                entries.add(new KeyValue(k, v));
+            }
+            int len = b.getInt();
+            byte[] resume = null;
+            if (len >= 0) {
+                resume = new byte[len];
+                b.get(resume);
+            }
+            return new Entries(java.util.List.copyOf(entries), resume);
+        } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
+            throw new IllegalArgumentException("malformed scan result of " + bytes.length + " bytes", e);
+        }
     }
 }

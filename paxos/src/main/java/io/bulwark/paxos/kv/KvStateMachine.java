@@ -37,14 +37,21 @@ public final class KvStateMachine implements StateMachine {
     @Override
     public byte[] query(byte[] request) {
         KvCommand command = KvCommand.decode(request);
+        if (command instanceof KvCommand.Scan scan) {
+            return scan(scan).encode();
+        }
         if (!(command instanceof KvCommand.Get)) {
-            throw new IllegalArgumentException("only gets can be served as queries, got " + command.getClass().getSimpleName());
+            throw new IllegalArgumentException("only gets and scans can be served as queries, got "
+                    + command.getClass().getSimpleName());
         }
         return execute(command).encode();
     }
 
     /** Executes a decoded command. */
     public KvResult execute(KvCommand command) {
+        if (command instanceof KvCommand.Scan scan) {
+            return scan(scan);
+        }
         if (command instanceof KvCommand.Put p) {
             if (Checksums.crc32c(p.value()) != p.crc32c()) {
                 return new KvResult.Corrupt("value for put arrived damaged (checksum mismatch)");
@@ -83,6 +90,30 @@ public final class KvStateMachine implements StateMachine {
             return new KvResult.Corrupt("stored value failed its checksum");
         }
         return new KvResult.Found(s.value());
+    }
+
+    /** Most value bytes one scan answer carries; a longer range is continued from the resume key. */
+    static final int MAX_SCAN_BYTES = 1 << 20;
+
+    /** Keys in {@code [start, end)}: every value checked, a damaged one fails the whole scan. */
+    public KvResult scan(KvCommand.Scan scan) {
+        java.util.SortedMap<byte[], Stored> range = scan.end() == null ? map.tailMap(scan.key(), true)
+                : Arrays.compareUnsigned(scan.key(), scan.end()) >= 0 ? java.util.Collections.emptySortedMap()
+                : map.subMap(scan.key(), scan.end());
+        java.util.List<KvResult.KeyValue> out = new java.util.ArrayList<>();
+        long bytes = 0;
+        for (Map.Entry<byte[], Stored> e : range.entrySet()) {
+            if (out.size() == scan.limit() || (bytes >= MAX_SCAN_BYTES && !out.isEmpty())) {
+                return new KvResult.Entries(out, e.getKey());
+            }
+            Stored s = e.getValue();
+            if (Checksums.crc32c(s.value()) != s.crc32c()) {
+                return new KvResult.Corrupt("stored value of a key in the scanned range failed its checksum");
+            }
+            out.add(new KvResult.KeyValue(e.getKey(), s.value()));
+            bytes += e.getKey().length + s.value().length;
+        }
+        return new KvResult.Entries(out, null);
     }
 
     /** Number of keys. */

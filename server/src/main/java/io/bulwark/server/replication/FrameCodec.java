@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 /**
  * The byte layout of a peer connection: a 12-byte preamble ({@code u32 magic, u32 version, u32 sender id})
  * once per connection, then frames of {@code [u32 length][u32 CRC32C of payload][payload]}, big-endian.
+ * Version 2: a peer payload is {@code [u32 group id][MessageCodec bytes]}, so one connection carries
+ * every Paxos group two nodes share.
  *
  * <p>The preamble exists so that a stray client (a port scanner, a node of another cluster or version)
  * is cut off before its bytes are ever read as a length. The CRC covers only the payload: a damaged
@@ -19,7 +21,7 @@ final class FrameCodec {
 
     /** "BWPX": Bulwark Paxos exchange. */
     static final int MAGIC = 0x42575058;
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int PREAMBLE_BYTES = 12;
     static final int HEADER_BYTES = 8;
 

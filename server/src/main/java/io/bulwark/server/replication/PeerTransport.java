@@ -33,7 +33,10 @@ import java.util.function.Consumer;
  *   <li>Each node listens on one port ({@code 0} picks a free one; {@link #localAddress()} reports it) and
  *       opens one outbound connection per peer, lazily, on the first message to it. Every connection starts
  *       with a preamble (magic, wire version, sender id) and then carries frames
- *       {@code [u32 length][u32 CRC32C of payload][payload = MessageCodec bytes]}; see {@code FrameCodec}.</li>
+ *       {@code [u32 length][u32 CRC32C of payload][payload = u32 group id + MessageCodec bytes]}; see
+ *       {@code FrameCodec}. The group id lets one connection between two nodes carry every Paxos group they
+ *       share (a node hosts one replica of many partitions); a transport of one group uses
+ *       {@link #SINGLE_GROUP}.</li>
  *   <li>Delivery is best effort, which is all Paxos needs: a message may be dropped (peer queue full, peer
  *       unreachable or in reconnect backoff, connection broken mid-write, frame too large) and every drop is
  *       counted in {@link #stats()}. Messages to one peer that are delivered arrive in send order.</li>
@@ -62,7 +65,18 @@ import java.util.function.Consumer;
  */
 public final class PeerTransport implements AutoCloseable {
 
+    /** Receives inbound messages with the id of the group they belong to; called from reader threads. */
+    @FunctionalInterface
+    public interface GroupHandler {
+        void accept(int group, Message message);
+    }
+
+    private record Outgoing(int group, Message message) {
+    }
+
     private static final System.Logger LOG = System.getLogger(PeerTransport.class.getName());
+    /** The group id of messages sent with {@link #send(Message)}: a transport that carries one group. */
+    public static final int SINGLE_GROUP = 0;
     /** A writer wakes this often with nothing to send, to notice {@link #close()} without an interrupt. */
     private static final long WRITER_POLL_MS = 200;
     private static final int READ_BUFFER_BYTES = 64 << 10;
@@ -70,7 +84,7 @@ public final class PeerTransport implements AutoCloseable {
 
     private final int selfId;
     private final PeerTransportOptions options;
-    private final Consumer<Message> inbound;
+    private final GroupHandler inbound;
     private final ServerSocketChannel server;
     private final InetSocketAddress localAddress;
     private final Thread acceptor;
@@ -89,7 +103,7 @@ public final class PeerTransport implements AutoCloseable {
     private final LongAdder connectFailures = new LongAdder();
     private final LongAdder connectionsRejected = new LongAdder();
 
-    private PeerTransport(int selfId, PeerTransportOptions options, Consumer<Message> inbound,
+    private PeerTransport(int selfId, PeerTransportOptions options, GroupHandler inbound,
                           ServerSocketChannel server) throws IOException {
         this.selfId = selfId;
         this.options = options;
@@ -109,6 +123,21 @@ public final class PeerTransport implements AutoCloseable {
      */
     public static PeerTransport start(int selfId, InetSocketAddress bindAddress, PeerTransportOptions options,
                                       Consumer<Message> inbound) throws IOException {
+        Objects.requireNonNull(inbound, "inbound");
+        return startMultiplexed(selfId, bindAddress, options, (group, message) -> {
+            if (group == SINGLE_GROUP) {
+                inbound.accept(message);
+            }
+        });
+    }
+
+    /**
+     * As {@link #start(int, InetSocketAddress, PeerTransportOptions, Consumer)}, for a node that hosts many
+     * groups: every message travels with its group id, and {@code inbound} receives both.
+     */
+    public static PeerTransport startMultiplexed(int selfId, InetSocketAddress bindAddress,
+                                                 PeerTransportOptions options, GroupHandler inbound)
+            throws IOException {
         Objects.requireNonNull(bindAddress, "bindAddress");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(inbound, "inbound");
@@ -161,12 +190,22 @@ public final class PeerTransport implements AutoCloseable {
      * @return false if the message was dropped at once (unknown peer, queue full, transport closed)
      */
     public boolean send(Message message) {
+        return send(SINGLE_GROUP, message);
+    }
+
+    /**
+     * Queues {@code message} of group {@code group} for {@code message.to()}. Never blocks. Messages of all
+     * groups to one peer share its connection and its write batches.
+     *
+     * @return false if the message was dropped at once (unknown peer, queue full, transport closed)
+     */
+    public boolean send(int group, Message message) {
         PeerLink link = peers.get(message.to());
         if (link == null || closed) {
             droppedUnsendable.increment();
             return false;
         }
-        if (!link.queue.offer(message)) {
+        if (!link.queue.offer(new Outgoing(group, message))) {
             droppedQueueFull.increment();
             return false;
         }
@@ -293,8 +332,14 @@ public final class PeerTransport implements AutoCloseable {
                 return;
             }
             Message message;
+            int group;
             try {
-                message = MessageCodec.decode(frame.payload());
+                byte[] payload = frame.payload();
+                if (payload.length < 4) {
+                    throw new IllegalArgumentException("frame of " + payload.length + " bytes has no group id");
+                }
+                group = ByteBuffer.wrap(payload).getInt();
+                message = MessageCodec.decode(java.util.Arrays.copyOfRange(payload, 4, payload.length));
             } catch (IllegalArgumentException e) {
                 droppedMalformed.increment();
                 return;
@@ -305,7 +350,7 @@ public final class PeerTransport implements AutoCloseable {
             }
             messagesReceived.increment();
             try {
-                inbound.accept(message);
+                inbound.accept(group, message);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "node " + selfId + ": inbound handler failed on a message from "
                         + sender + "; the connection stays up", e);
@@ -319,7 +364,7 @@ public final class PeerTransport implements AutoCloseable {
     /** One peer: its bounded queue, its writer thread and (owned by that thread) its connection. */
     private final class PeerLink implements Runnable {
         final int peerId;
-        final ArrayBlockingQueue<Message> queue;
+        final ArrayBlockingQueue<Outgoing> queue;
         final Thread thread;
         private volatile InetSocketAddress address;
         /** Written by the writer thread; read by {@link #retarget} and {@link #shutdown} to close it. */
@@ -358,10 +403,10 @@ public final class PeerTransport implements AutoCloseable {
         @Override
         public void run() {
             buffer = ByteBuffer.allocate(options.maxBatchBytes());
-            List<Message> batch = new ArrayList<>();
+            List<Outgoing> batch = new ArrayList<>();
             try {
                 while (!closed) {
-                    Message first;
+                    Outgoing first;
                     try {
                         first = queue.poll(WRITER_POLL_MS, TimeUnit.MILLISECONDS);
                     } catch (InterruptedException e) {
@@ -435,11 +480,12 @@ public final class PeerTransport implements AutoCloseable {
             return opened;
         }
 
-        private void writeBatch(SocketChannel ch, List<Message> batch) {
+        private void writeBatch(SocketChannel ch, List<Outgoing> batch) {
             buffer.clear();
             int inBuffer = 0;
             for (int i = 0; i < batch.size(); i++) {
-                byte[] payload = MessageCodec.encode(batch.get(i));
+                Outgoing out = batch.get(i);
+                byte[] payload = payload(out.group(), out.message());
                 if (payload.length > options.maxFrameBytes()) {
                     droppedUnsendable.increment();
                     LOG.log(System.Logger.Level.WARNING, "node " + selfId + ": dropping a " + payload.length
@@ -495,6 +541,12 @@ public final class PeerTransport implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    /** A frame's payload: the group id, then the message. */
+    static byte[] payload(int group, Message message) {
+        byte[] encoded = MessageCodec.encode(message);
+        return ByteBuffer.allocate(4 + encoded.length).putInt(group).put(encoded).array();
+    }
 
     private static void join(Thread thread, long deadlineNanos) {
         long remaining = deadlineNanos - System.nanoTime();

@@ -137,7 +137,7 @@ public final class ReplicaDriver implements AutoCloseable {
     private final AtomicInteger queuedMessages = new AtomicInteger();
     private final AtomicInteger outstandingRequests = new AtomicInteger();
     private final Thread loopThread;
-    private PeerTransport transport;
+    private GroupLink transport;
     private volatile boolean running = true;
     private volatile boolean stopRequested;
     /**
@@ -244,8 +244,9 @@ public final class ReplicaDriver implements AutoCloseable {
             storage.recoveryReport().truncatedTail().ifPresent(cut -> LOG.log(System.Logger.Level.WARNING,
                     "replica " + config.nodeId() + ": cut an unsynced or torn log tail at start: " + cut));
             driver = new ReplicaDriver(config, lockChannel, lock, store, storage);
-            driver.transport = PeerTransport.start(config.nodeId(), config.bindAddress(), config.transportOptions(),
-                    driver::deliver);
+            driver.transport = config.linkFactory() != null ? config.linkFactory().open(driver::deliver)
+                    : GroupLink.own(PeerTransport.start(config.nodeId(), config.bindAddress(),
+                            config.transportOptions(), driver::deliver));
             LOG.log(System.Logger.Level.INFO, "replica " + config.nodeId() + " started on " + dir + ", peers at "
                     + driver.transport.localAddress() + ", recovered chosen index "
                     + storage.recovered().chosenIndex() + ", " + storage.recovered().entries().size()

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.paxos.Ballot;
 import io.bulwark.paxos.Message;
-import io.bulwark.paxos.MessageCodec;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -70,9 +69,9 @@ class PeerTransportTest {
     @Test
     void frameFailingItsChecksumIsDroppedAndCountedNeverDelivered() throws Exception {
         one = PeerTransport.start(1, ANY_LOOPBACK_PORT, PeerTransportOptions.defaults(), receivedBy1::add);
-        byte[] damaged = FrameCodec.frame(MessageCodec.encode(heartbeat(2, 1, 1)));
+        byte[] damaged = FrameCodec.frame(PeerTransport.payload(PeerTransport.SINGLE_GROUP, heartbeat(2, 1, 1)));
         damaged[damaged.length - 1] ^= 0x01; // one bit flipped in the payload: the CRC no longer matches
-        byte[] intact = FrameCodec.frame(MessageCodec.encode(heartbeat(2, 1, 2)));
+        byte[] intact = FrameCodec.frame(PeerTransport.payload(PeerTransport.SINGLE_GROUP, heartbeat(2, 1, 2)));
 
         try (SocketChannel raw = SocketChannel.open(one.localAddress())) {
             writeFully(raw, FrameCodec.preamble(2));

@@ -1,0 +1,523 @@
+package io.bulwark.client;
+
+import io.bulwark.client.protocol.NodeStatus;
+import io.bulwark.client.protocol.Topology;
+import io.bulwark.client.protocol.Wire;
+import io.bulwark.paxos.kv.KvCommand;
+import io.bulwark.paxos.kv.KvResult;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The Java client of a Bulwark cluster.
+ *
+ * <h2>What it does for you</h2>
+ * <ul>
+ *   <li><b>Routing.</b> A key's partition is computed here ({@link Topology#partitionOf}); the request goes to
+ *       the replica believed to lead that partition (learned from the topology and from every redirect).
+ *       {@code NOT_LEADER} answers, dead or paused nodes and elections are handled inside: the client tries
+ *       the hinted leader, then the other replicas, with jittered backoff, until the request timeout.</li>
+ *   <li><b>Exactly once.</b> Every write is tagged with a session id and sequence number; retries reuse them,
+ *       so a write retried after a lost answer or a leader change is applied once. A session carries one write
+ *       at a time; the client keeps a pool of them for concurrent writes.</li>
+ *   <li><b>Integrity.</b> Every value travels with the CRC32C computed here; the node checks it before
+ *       storing and on every read, and a damaged value is an error ({@link CorruptValueException}), never data.
+ *       Frames are checksummed on the wire too.</li>
+ *   <li><b>Linearizable</b> gets and scans, through the partition leader's read index.</li>
+ * </ul>
+ *
+ * <h2>Errors</h2>
+ * {@link UnavailableException} (no replica could answer in time), {@link OperationTimeoutException},
+ * {@link CorruptValueException}, {@link InvalidRequestException}; all are {@link BulwarkException}s. After an
+ * unavailable or timed-out write the write may or may not have been applied.
+ *
+ * <p>Thread-safety: thread-safe; share one client. The futures of the {@code *Async} methods complete on the
+ * client's I/O threads: attach only short, non-blocking actions, or use the {@code *Async} variants of
+ * {@link CompletableFuture}.
+ */
+public final class BulwarkClient implements AutoCloseable {
+
+    /** Largest value, in bytes. */
+    public static final int MAX_VALUE_BYTES = 60 << 10;
+    private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    private final ClientOptions options;
+    private volatile Topology topology;
+    private final AtomicIntegerArray leaders;
+    private final Map<Integer, NodeConnection> connections = new ConcurrentHashMap<>();
+    private final Object connectLock = new Object();
+    private final ConcurrentLinkedDeque<Session> sessions = new ConcurrentLinkedDeque<>();
+    private final SecureRandom ids = new SecureRandom();
+    private final ScheduledExecutorService timer;
+    private final AtomicLong retries = new AtomicLong();
+    private volatile boolean closed;
+
+    /** One exactly-once session: a random id and the last sequence number used. One write at a time. */
+    private static final class Session {
+        final long clientId;
+        long sequence;
+
+        Session(long clientId) {
+            this.clientId = clientId;
+        }
+    }
+
+    private BulwarkClient(ClientOptions options, Topology topology) {
+        this.options = options;
+        this.topology = topology;
+        this.leaders = new AtomicIntegerArray(topology.leaderHints());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-client-timer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Connects to the cluster through the first reachable seed and learns its topology.
+     *
+     * @throws UnavailableException if no seed answers
+     */
+    public static BulwarkClient connect(ClientOptions options) {
+        Objects.requireNonNull(options, "options");
+        List<String> failures = new ArrayList<>();
+        for (InetSocketAddress seed : options.seeds()) {
+            InetSocketAddress resolved = new InetSocketAddress(seed.getHostString(), seed.getPort());
+            try (NodeConnection c = NodeConnection.open(-1, resolved, (int) options.connectTimeout().toMillis())) {
+                long id = c.nextRequestId();
+                Wire.Response r = c.send(id, Wire.topologyRequest(id))
+                        .get(options.attemptTimeout().toMillis() * 3, TimeUnit.MILLISECONDS);
+                if (r.status() != Wire.OK) {
+                    failures.add(seed + ": " + r.message());
+                    continue;
+                }
+                return new BulwarkClient(options, Topology.decode(r.body()));
+            } catch (IOException | ExecutionException | java.util.concurrent.TimeoutException e) {
+                failures.add(seed + ": " + rootMessage(e));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UnavailableException("interrupted while connecting");
+            }
+        }
+        throw new UnavailableException("no Bulwark node answered: " + String.join("; ", failures));
+    }
+
+    /** Connects through {@code host:port[,host:port...]}. */
+    public static BulwarkClient connect(String endpoints) {
+        return connect(ClientOptions.parse(endpoints));
+    }
+
+    /** The routing table, with the leader hints learned so far. */
+    public Topology topology() {
+        Topology t = topology;
+        int[] hints = new int[t.partitions()];
+        for (int p = 0; p < hints.length; p++) {
+            hints[p] = leaders.get(p);
+        }
+        return new Topology(t.partitions(), t.replicationFactor(), t.members(), t.replicas(), hints);
+    }
+
+    /** The partition {@code key} belongs to. */
+    public int partitionOf(byte[] key) {
+        return topology.partitionOf(key);
+    }
+
+    /** Requests retried so far (redirects, lost connections, elections). */
+    public long retries() {
+        return retries.get();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Operations.
+
+    /** The value of {@code key}, or null if it has none. Linearizable. */
+    public byte[] get(byte[] key) {
+        return join(getAsync(key));
+    }
+
+    public CompletableFuture<byte[]> getAsync(byte[] key) {
+        KvCommand.Get get = checked(() -> KvCommand.get(key));
+        return read(topology.partitionOf(key), get.encode()).thenApply(r -> ((KvResult.Found) r).value());
+    }
+
+    /** Sets {@code key} to {@code value}. */
+    public void put(byte[] key, byte[] value) {
+        join(putAsync(key, value));
+    }
+
+    public CompletableFuture<Void> putAsync(byte[] key, byte[] value) {
+        checkValue(value);
+        KvCommand.Put put = checked(() -> KvCommand.put(key, value));
+        return write(topology.partitionOf(key), put.encode()).thenApply(r -> null);
+    }
+
+    /** Removes {@code key} (no error if it has no value). */
+    public void delete(byte[] key) {
+        join(deleteAsync(key));
+    }
+
+    public CompletableFuture<Void> deleteAsync(byte[] key) {
+        KvCommand.Delete del = checked(() -> KvCommand.delete(key));
+        return write(topology.partitionOf(key), del.encode()).thenApply(r -> null);
+    }
+
+    /**
+     * Sets {@code key} to {@code value} only if its current value equals {@code expected} ({@code null}: only
+     * if it has none), atomically.
+     *
+     * @return whether the value was set
+     */
+    public boolean compareAndSet(byte[] key, byte[] expected, byte[] value) {
+        return join(compareAndSetAsync(key, expected, value));
+    }
+
+    public CompletableFuture<Boolean> compareAndSetAsync(byte[] key, byte[] expected, byte[] value) {
+        checkValue(value);
+        KvCommand.CompareAndSet cas = checked(() -> KvCommand.compareAndSet(key, expected, value));
+        return write(topology.partitionOf(key), cas.encode()).thenApply(r -> ((KvResult.CasOutcome) r).succeeded());
+    }
+
+    /**
+     * The keys of one partition in {@code [start, end)} (unsigned byte order), at most {@code limit}.
+     * Linearizable.
+     *
+     * @param start first key, or an empty array for the partition's first key
+     * @param end   exclusive end, or null for no bound
+     */
+    public KvResult.Entries scan(int partition, byte[] start, byte[] end, int limit) {
+        return join(scanAsync(partition, start, end, limit));
+    }
+
+    public CompletableFuture<KvResult.Entries> scanAsync(int partition, byte[] start, byte[] end, int limit) {
+        if (partition < 0 || partition >= topology.partitions()) {
+            throw new InvalidRequestException("partition " + partition + " outside [0, " + topology.partitions() + ")");
+        }
+        KvCommand.Scan scan = checked(() -> KvCommand.scan(start, end, limit));
+        return read(partition, scan.encode()).thenApply(r -> (KvResult.Entries) r);
+    }
+
+    /**
+     * The keys in {@code [start, end)} across every partition, merged in key order, at most {@code limit}.
+     * Each partition is read linearizably, but the partitions are read one after another, not at one instant.
+     */
+    public List<KvResult.KeyValue> scanAll(byte[] start, byte[] end, int limit) {
+        List<CompletableFuture<KvResult.Entries>> parts = new ArrayList<>();
+        for (int p = 0; p < topology.partitions(); p++) {
+            parts.add(scanAsync(p, start, end, limit));
+        }
+        List<KvResult.KeyValue> all = new ArrayList<>();
+        for (CompletableFuture<KvResult.Entries> f : parts) {
+            all.addAll(join(f).entries());
+        }
+        all.sort(Comparator.comparing(KvResult.KeyValue::key, Arrays::compareUnsigned));
+        return all.size() > limit ? List.copyOf(all.subList(0, limit)) : all;
+    }
+
+    /** What node {@code nodeId} reports about its replicas. */
+    public NodeStatus status(int nodeId) {
+        Topology.Member m = topology.member(nodeId);
+        if (m == null) {
+            throw new InvalidRequestException("node " + nodeId + " is not a member of the cluster");
+        }
+        try {
+            NodeConnection c = connection(nodeId);
+            long id = c.nextRequestId();
+            Wire.Response r = c.send(id, Wire.statusRequest(id)).get(options.attemptTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS);
+            if (r.status() != Wire.OK) {
+                throw new UnavailableException("node " + nodeId + ": " + r.message());
+            }
+            return NodeStatus.decode(r.body());
+        } catch (IOException | ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new UnavailableException("node " + nodeId + " did not answer: " + rootMessage(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The retry machine.
+
+    private final class Operation {
+        final int partition;
+        final boolean write;
+        final byte[] command;
+        final Session session;
+        final long sequence;
+        final long deadline;
+        final CompletableFuture<KvResult> result = new CompletableFuture<>();
+        int attempts;
+        long backoff = MIN_BACKOFF_NANOS;
+        String lastError = "no attempt made";
+
+        Operation(int partition, boolean write, byte[] command) {
+            this.partition = partition;
+            this.write = write;
+            this.command = command;
+            this.deadline = System.nanoTime() + options.requestTimeout().toNanos();
+            if (write) {
+                Session s = sessions.pollFirst();
+                this.session = s != null ? s : new Session(ids.nextLong());
+                this.sequence = ++session.sequence;
+            } else {
+                this.session = null;
+                this.sequence = 0;
+            }
+        }
+
+        void finish(KvResult r, Throwable error) {
+            if (session != null) {
+                sessions.addFirst(session);
+            }
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(r);
+            }
+        }
+    }
+
+    private CompletableFuture<KvResult> write(int partition, byte[] command) {
+        Operation op = new Operation(partition, true, command);
+        attempt(op);
+        return op.result;
+    }
+
+    private CompletableFuture<KvResult> read(int partition, byte[] query) {
+        Operation op = new Operation(partition, false, query);
+        attempt(op);
+        return op.result;
+    }
+
+    private void attempt(Operation op) {
+        if (closed) {
+            op.finish(null, new UnavailableException("the client is closed"));
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - op.deadline >= 0) {
+            op.finish(null, new UnavailableException("partition " + op.partition + " did not answer within "
+                    + options.requestTimeout().toMillis() + " ms after " + op.attempts + " attempts"
+                    + (op.write ? " (the write may or may not have been applied)" : "") + "; last error: "
+                    + op.lastError));
+            return;
+        }
+        op.attempts++;
+        int target = target(op.partition);
+        NodeConnection c;
+        try {
+            c = connection(target);
+        } catch (IOException e) {
+            op.lastError = e.getMessage();
+            moveOn(op.partition, target);
+            retryLater(op);
+            return;
+        }
+        long id = c.nextRequestId();
+        byte[] payload = op.write ? Wire.writeRequest(id, op.partition, op.session.clientId, op.sequence, op.command)
+                : Wire.readRequest(id, op.partition, op.command);
+        long attemptNanos = Math.min(options.attemptTimeout().toNanos(), Math.max(1, op.deadline - now));
+        c.send(id, payload).orTimeout(attemptNanos, TimeUnit.NANOSECONDS).whenComplete((r, error) -> {
+            if (error != null) {
+                c.forget(id);
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                op.lastError = cause instanceof java.util.concurrent.TimeoutException
+                        ? "node " + target + " did not answer within " + TimeUnit.NANOSECONDS.toMillis(attemptNanos) + " ms"
+                        : String.valueOf(cause.getMessage());
+                moveOn(op.partition, target);
+                retryLater(op);
+                return;
+            }
+            onResponse(op, target, r);
+        });
+    }
+
+    private void onResponse(Operation op, int target, Wire.Response r) {
+        switch (r.status()) {
+            case Wire.OK -> {
+                KvResult result;
+                try {
+                    result = KvResult.decode(r.body());
+                } catch (IllegalArgumentException e) {
+                    op.finish(null, new BulwarkException("node " + target + " sent a malformed answer: " + e.getMessage()));
+                    return;
+                }
+                leaders.set(op.partition, target);
+                if (result instanceof KvResult.Corrupt c) {
+                    op.finish(null, new CorruptValueException("partition " + op.partition + " at node " + target
+                            + ": " + c.detail()));
+                } else {
+                    op.finish(result, null);
+                }
+            }
+            case Wire.NOT_LEADER -> {
+                op.lastError = r.message();
+                int hint = r.leaderHint();
+                if (hint >= 0 && hint != target && isReplica(op.partition, hint)) {
+                    leaders.set(op.partition, hint);
+                    retries.incrementAndGet();
+                    attempt(op); // a fresh hint: no reason to wait
+                } else {
+                    moveOn(op.partition, target);
+                    retryLater(op);
+                }
+            }
+            case Wire.OVERLOADED -> {
+                op.lastError = r.message();
+                retryLater(op);
+            }
+            case Wire.BAD_REQUEST -> op.finish(null, new InvalidRequestException(r.message()));
+            case Wire.STALE -> op.finish(null, new BulwarkException("write superseded: " + r.message()));
+            default -> {
+                op.lastError = r.message();
+                moveOn(op.partition, target);
+                retryLater(op);
+            }
+        }
+    }
+
+    private void retryLater(Operation op) {
+        retries.incrementAndGet();
+        long delay = op.backoff / 2 + ThreadLocalRandom.current().nextLong(op.backoff / 2 + 1);
+        op.backoff = Math.min(op.backoff * 2, MAX_BACKOFF_NANOS);
+        try {
+            timer.schedule(() -> attempt(op), delay, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            op.finish(null, new UnavailableException("the client is closed"));
+        }
+    }
+
+    private boolean isReplica(int partition, int node) {
+        for (int id : topology.replicas()[partition]) {
+            if (id == node) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The node to try for a partition: the believed leader, else its first replica. */
+    private int target(int partition) {
+        int hint = leaders.get(partition);
+        return hint >= 0 ? hint : topology.replicas()[partition][0];
+    }
+
+    /** {@code failed} did not serve {@code partition}: try the next replica after it. */
+    private void moveOn(int partition, int failed) {
+        int[] replicas = topology.replicas()[partition];
+        int next = replicas[0];
+        for (int i = 0; i < replicas.length; i++) {
+            if (replicas[i] == failed) {
+                next = replicas[(i + 1) % replicas.length];
+                break;
+            }
+        }
+        int current = leaders.get(partition);
+        if (current == failed || current < 0) {
+            // Another operation may have learned the real leader meanwhile: only replace what failed.
+            leaders.compareAndSet(partition, current, next);
+        }
+    }
+
+    private NodeConnection connection(int nodeId) throws IOException {
+        NodeConnection c = connections.get(nodeId);
+        if (c != null && c.isOpen()) {
+            return c;
+        }
+        synchronized (connectLock) {
+            c = connections.get(nodeId);
+            if (c != null && c.isOpen()) {
+                return c;
+            }
+            Topology.Member m = topology.member(nodeId);
+            if (m == null) {
+                throw new IOException("node " + nodeId + " is not in the topology");
+            }
+            NodeConnection opened = NodeConnection.open(nodeId, m.clientAddress(),
+                    (int) options.connectTimeout().toMillis());
+            if (closed) {
+                opened.close();
+                throw new IOException("the client is closed");
+            }
+            connections.put(nodeId, opened);
+            return opened;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private interface Build<T> {
+        T get();
+    }
+
+    private static <T> T checked(Build<T> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(e.getMessage(), e);
+        }
+    }
+
+    private static void checkValue(byte[] value) {
+        if (value == null) {
+            throw new InvalidRequestException("value must not be null (use delete to remove a key)");
+        }
+        if (value.length > MAX_VALUE_BYTES) {
+            throw new InvalidRequestException("value of " + value.length + " bytes exceeds " + MAX_VALUE_BYTES);
+        }
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof BulwarkException be) {
+                // Re-throw a copy so the caller's stack is in the trace too.
+                throw be;
+            }
+            throw new BulwarkException(String.valueOf(c), c);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
+    }
+
+    /** Closes every connection; operations in flight fail with {@link UnavailableException}. */
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        synchronized (connectLock) {
+            for (NodeConnection c : connections.values()) {
+                c.close();
+            }
+            connections.clear();
+        }
+    }
+}

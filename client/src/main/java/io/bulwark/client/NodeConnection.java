@@ -1,0 +1,203 @@
+package io.bulwark.client;
+
+import io.bulwark.client.protocol.Wire;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One pipelined connection to one node: requests are written by a writer thread (everything queued goes
+ * out in one write), answers are read by a reader thread and paired with their request by id. When the
+ * connection breaks, every request in flight on it fails with an {@link IOException}; the client then
+ * retries them elsewhere. Thread-safe.
+ */
+final class NodeConnection implements AutoCloseable {
+
+    private final int nodeId;
+    private final SocketChannel channel;
+    private final Map<Long, CompletableFuture<Wire.Response>> pending = new ConcurrentHashMap<>();
+    private final LinkedBlockingQueue<byte[]> out = new LinkedBlockingQueue<>();
+    private final AtomicLong nextId = new AtomicLong();
+    private final Thread reader;
+    private final Thread writer;
+    private volatile boolean closed;
+    private volatile IOException failure;
+
+    private NodeConnection(int nodeId, SocketChannel channel) {
+        this.nodeId = nodeId;
+        this.channel = channel;
+        this.reader = new Thread(this::readLoop, "bulwark-client-reader-" + nodeId);
+        this.writer = new Thread(this::writeLoop, "bulwark-client-writer-" + nodeId);
+        reader.setDaemon(true);
+        writer.setDaemon(true);
+    }
+
+    /** Connects (blocking, bounded by {@code connectTimeoutMs}) and sends the preamble. */
+    static NodeConnection open(int nodeId, InetSocketAddress address, int connectTimeoutMs) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.socket().connect(address, connectTimeoutMs);
+            ByteBuffer pre = Wire.preamble();
+            while (pre.hasRemaining()) {
+                ch.write(pre);
+            }
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot connect to node " + nodeId + " at " + address + ": " + e.getMessage(), e);
+        }
+        NodeConnection c = new NodeConnection(nodeId, ch);
+        c.reader.start();
+        c.writer.start();
+        return c;
+    }
+
+    int nodeId() {
+        return nodeId;
+    }
+
+    boolean isOpen() {
+        return !closed;
+    }
+
+    /** The next request id on this connection. */
+    long nextRequestId() {
+        return nextId.incrementAndGet();
+    }
+
+    /** Sends a request payload whose id is {@code id}; the future completes with its answer or fails. */
+    CompletableFuture<Wire.Response> send(long id, byte[] payload) {
+        CompletableFuture<Wire.Response> f = new CompletableFuture<>();
+        if (closed) {
+            f.completeExceptionally(brokenException());
+            return f;
+        }
+        pending.put(id, f);
+        out.add(payload);
+        if (closed && pending.remove(id) != null) {
+            f.completeExceptionally(brokenException());
+        }
+        return f;
+    }
+
+    /** Forgets a request that timed out, so a late answer is dropped. */
+    void forget(long id) {
+        pending.remove(id);
+    }
+
+    private IOException brokenException() {
+        IOException f = failure;
+        return f != null ? f : new IOException("connection to node " + nodeId + " is closed");
+    }
+
+    private void readLoop() {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel),
+                64 << 10))) {
+            while (!closed) {
+                byte[] payload = Wire.readFrame(in);
+                if (payload == null) {
+                    fail(new IOException("node " + nodeId + " closed the connection"));
+                    return;
+                }
+                Wire.Response r;
+                try {
+                    r = Wire.decodeResponse(payload);
+                } catch (IllegalArgumentException e) {
+                    fail(new IOException("node " + nodeId + " sent a malformed answer: " + e.getMessage()));
+                    return;
+                }
+                CompletableFuture<Wire.Response> f = pending.remove(r.id());
+                if (f != null) {
+                    f.complete(r);
+                }
+            }
+        } catch (IOException e) {
+            fail(new IOException("connection to node " + nodeId + " lost: " + e.getMessage(), e));
+        }
+    }
+
+    private void writeLoop() {
+        ByteBuffer buffer = ByteBuffer.allocate(256 << 10);
+        List<byte[]> batch = new ArrayList<>();
+        try {
+            while (!closed) {
+                byte[] first;
+                try {
+                    first = out.poll(200, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    continue;
+                }
+                if (first == null) {
+                    continue;
+                }
+                batch.clear();
+                batch.add(first);
+                out.drainTo(batch);
+                buffer.clear();
+                for (byte[] p : batch) {
+                    int need = Wire.HEADER_BYTES + p.length;
+                    if (need > buffer.remaining()) {
+                        flush(buffer);
+                    }
+                    if (need > buffer.capacity()) {
+                        ByteBuffer alone = ByteBuffer.allocate(need);
+                        Wire.putFrame(alone, p);
+                        flush(alone);
+                        continue;
+                    }
+                    Wire.putFrame(buffer, p);
+                }
+                flush(buffer);
+            }
+        } catch (IOException e) {
+            fail(new IOException("connection to node " + nodeId + " lost while writing: " + e.getMessage(), e));
+        }
+    }
+
+    private void flush(ByteBuffer b) throws IOException {
+        b.flip();
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+        b.clear();
+    }
+
+    private void fail(IOException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // best effort
+        }
+        writer.interrupt();
+        IOException e = brokenException();
+        for (Long id : List.copyOf(pending.keySet())) {
+            CompletableFuture<Wire.Response> f = pending.remove(id);
+            if (f != null) {
+                f.completeExceptionally(e);
+            }
+        }
+        out.clear();
+    }
+}

@@ -1,0 +1,342 @@
+package io.bulwark.server.node;
+
+import io.bulwark.client.protocol.NodeStatus;
+import io.bulwark.client.protocol.Topology;
+import io.bulwark.client.protocol.Wire;
+import io.bulwark.paxos.Membership;
+import io.bulwark.paxos.kv.KvCommand;
+import io.bulwark.server.replication.DriverStatus;
+import io.bulwark.server.replication.NotLeaderException;
+import io.bulwark.server.replication.OverloadedException;
+import io.bulwark.server.replication.PeerTransportOptions;
+import io.bulwark.server.replication.ReplicaDriver;
+import io.bulwark.server.replication.ReplicaDriverConfig;
+import io.bulwark.server.replication.ReplicaStoppedException;
+import io.bulwark.server.replication.StaleCommandException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * A Bulwark node: one process hosting one replica of each partition the ring places on it, every
+ * partition its own Paxos group ({@link ReplicaDriver}) with its own log under
+ * {@code <data>/partitions/<p>}, all groups sharing one peer transport ({@link NodeTransport}), and a
+ * client port that speaks {@link Wire}: writes are replicated by the partition's group, reads are
+ * linearizable through its read index, values carry their CRC32C from the client to the disk and back.
+ *
+ * <p>Data directory: {@code NODE} (this node's id, so a directory is never started as another node),
+ * {@code cluster.conf} (the cluster definition, so a restart needs only the directory), {@code LOCK}
+ * (one process at a time), and {@code partitions/}.
+ *
+ * <p>Not yet: membership changes (join, leave, re-placing a dead node's replicas) and log compaction;
+ * the cluster definition is fixed at creation.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class BulwarkNode implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(BulwarkNode.class.getName());
+    static final String NODE_FILE = "NODE";
+    static final String LOCK_FILE = "LOCK";
+    static final String PARTITIONS_DIRECTORY = "partitions";
+
+    private final int nodeId;
+    private final ClusterSpec spec;
+    private final Topology baseTopology;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final NodeTransport transport;
+    private final Map<Integer, ReplicaDriver> drivers = new TreeMap<>();
+    private final ClientService clients;
+    private final long startNanos = System.nanoTime();
+    private volatile boolean closed;
+
+    private BulwarkNode(NodeConfig config, ClusterSpec spec, FileChannel lockChannel, FileLock lock) throws IOException {
+        this.nodeId = config.nodeId();
+        this.spec = spec;
+        this.baseTopology = spec.topology();
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        Topology.Member self = spec.member(nodeId);
+        NodeTransport t = null;
+        ClientService c = null;
+        try {
+            t = NodeTransport.start(nodeId, new InetSocketAddress(self.host(), self.peerPort()),
+                    PeerTransportOptions.defaults());
+            for (Topology.Member m : spec.members()) {
+                if (m.id() != nodeId) {
+                    t.setPeer(m.id(), m.peerAddress());
+                }
+            }
+            Path partitionsDir = config.dataDirectory().resolve(PARTITIONS_DIRECTORY);
+            for (int p = 0; p < spec.partitions(); p++) {
+                int[] replicas = baseTopology.replicas()[p];
+                if (!contains(replicas, nodeId)) {
+                    continue;
+                }
+                ReplicaDriverConfig rc = ReplicaDriverConfig.of(nodeId, Membership.ofVoters(replicas),
+                                partitionsDir.resolve(Integer.toString(p)))
+                        .withTickMs(config.tickMs())
+                        .withRandomSeed(System.nanoTime() * 31 + nodeId * 1_000_003L + p)
+                        .withLinkFactory(t.linkFor(p));
+                ReplicaDriver d = ReplicaDriver.start(rc);
+                drivers.put(p, d);
+                d.connectPeers(Map.of());
+            }
+            c = new ClientService(nodeId, new InetSocketAddress(self.host(), self.clientPort()), this::handle);
+        } catch (IOException | RuntimeException e) {
+            if (c != null) {
+                c.close();
+            }
+            for (ReplicaDriver d : drivers.values()) {
+                d.close();
+            }
+            if (t != null) {
+                t.close();
+            }
+            throw e;
+        }
+        this.transport = t;
+        this.clients = c;
+    }
+
+    /**
+     * Starts a node on its data directory: checks (or records) its identity and the cluster definition,
+     * recovers every hosted partition's log, and opens its peer and client ports.
+     *
+     * @throws IOException if the directory belongs to another node or cluster, is in use, is damaged, or a
+     *                     port cannot be bound
+     */
+    public static BulwarkNode start(NodeConfig config) throws IOException {
+        Path dir = config.dataDirectory();
+        Files.createDirectories(dir);
+        FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock lock = null;
+        try {
+            try {
+                lock = lockChannel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                throw new IOException("data directory " + dir + " is in use by another node in this JVM");
+            }
+            if (lock == null) {
+                throw new IOException("data directory " + dir + " is in use by another process");
+            }
+            ClusterSpec spec = checkIdentity(config);
+            BulwarkNode node = new BulwarkNode(config, spec, lockChannel, lock);
+            LOG.log(System.Logger.Level.INFO, "node " + config.nodeId() + " started on " + dir + ": "
+                    + node.drivers.size() + " of " + spec.partitions() + " partitions, clients at "
+                    + node.clientAddress() + ", peers at " + node.transport.localAddress());
+            return node;
+        } catch (IOException | RuntimeException e) {
+            if (lock != null) {
+                lock.release();
+            }
+            lockChannel.close();
+            throw e;
+        }
+    }
+
+    private static ClusterSpec checkIdentity(NodeConfig config) throws IOException {
+        Path dir = config.dataDirectory();
+        Path nodeFile = dir.resolve(NODE_FILE);
+        Path specFile = dir.resolve(ClusterSpec.FILE_NAME);
+        if (Files.exists(nodeFile)) {
+            String recorded = Files.readString(nodeFile, StandardCharsets.UTF_8).strip();
+            if (!recorded.equals(Integer.toString(config.nodeId()))) {
+                throw new IOException("data directory " + dir + " belongs to node " + recorded + ", not node "
+                        + config.nodeId());
+            }
+        }
+        ClusterSpec spec = config.spec();
+        if (Files.exists(specFile)) {
+            ClusterSpec recorded = ClusterSpec.read(specFile);
+            if (spec != null && !spec.equals(recorded)) {
+                throw new IOException("data directory " + dir + " was created for a different cluster definition ("
+                        + specFile + "); start it without one or with the same one");
+            }
+            spec = recorded;
+        } else if (spec == null) {
+            throw new IOException("data directory " + dir + " has no " + ClusterSpec.FILE_NAME
+                    + ": give the cluster definition for a node's first start");
+        }
+        spec.member(config.nodeId());
+        if (!Files.exists(specFile)) {
+            spec.write(specFile);
+        }
+        if (!Files.exists(nodeFile)) {
+            Files.writeString(nodeFile, config.nodeId() + "\n", StandardCharsets.UTF_8);
+        }
+        return spec;
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int i : ids) {
+            if (i == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    public int nodeId() {
+        return nodeId;
+    }
+
+    public ClusterSpec spec() {
+        return spec;
+    }
+
+    public InetSocketAddress clientAddress() {
+        try {
+            return clients.localAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException("node " + nodeId + " is closed", e);
+        }
+    }
+
+    /** The partitions this node hosts a replica of. */
+    public List<Integer> hostedPartitions() {
+        return List.copyOf(drivers.keySet());
+    }
+
+    /** The driver of a hosted partition (tests and the admin endpoint). */
+    public ReplicaDriver driver(int partition) {
+        ReplicaDriver d = drivers.get(partition);
+        if (d == null) {
+            throw new IllegalArgumentException("node " + nodeId + " hosts no replica of partition " + partition);
+        }
+        return d;
+    }
+
+    /** The routing table with this node's leader hints. */
+    public Topology topology() {
+        Topology t = baseTopology;
+        int[] hints = new int[spec.partitions()];
+        java.util.Arrays.fill(hints, -1);
+        for (Map.Entry<Integer, ReplicaDriver> e : drivers.entrySet()) {
+            DriverStatus s = e.getValue().status();
+            hints[e.getKey()] = s.isLeader() ? nodeId : s.leaderHint();
+        }
+        return new Topology(t.partitions(), t.replicationFactor(), t.members(), t.replicas(), hints);
+    }
+
+    /** This node's view of its replicas. */
+    public NodeStatus status() {
+        List<NodeStatus.Replica> list = new ArrayList<>();
+        for (Map.Entry<Integer, ReplicaDriver> e : drivers.entrySet()) {
+            DriverStatus s = e.getValue().status();
+            list.add(new NodeStatus.Replica(e.getKey(), s.running() ? s.role().name() : "STOPPED",
+                    s.isLeader() ? nodeId : s.leaderHint(), s.chosenIndex(), s.appliedIndex()));
+        }
+        return new NodeStatus(nodeId, (System.nanoTime() - startNanos) / 1_000_000, list);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Client requests.
+
+    private void handle(Wire.Request request, ClientService.Responder responder) {
+        long id = request.id();
+        switch (request.type()) {
+            case Wire.TOPOLOGY -> responder.respond(Wire.okResponse(id, topology().encode()));
+            case Wire.STATUS -> responder.respond(Wire.okResponse(id, status().encode()));
+            case Wire.WRITE, Wire.READ -> handleKv(request, responder);
+            default -> responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "unknown request type"));
+        }
+    }
+
+    private void handleKv(Wire.Request request, ClientService.Responder responder) {
+        long id = request.id();
+        int p = request.partition();
+        if (p < 0 || p >= spec.partitions()) {
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "partition " + p + " outside [0, "
+                    + spec.partitions() + ")"));
+            return;
+        }
+        ReplicaDriver driver = drivers.get(p);
+        if (driver == null || closed) {
+            responder.respond(Wire.errorResponse(id, Wire.NOT_HOSTED, -1, "node " + nodeId
+                    + " holds no replica of partition " + p + "; refresh the topology"));
+            return;
+        }
+        KvCommand command;
+        try {
+            command = KvCommand.decode(request.command());
+        } catch (IllegalArgumentException e) {
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, e.getMessage()));
+            return;
+        }
+        boolean isQuery = command instanceof KvCommand.Get || command instanceof KvCommand.Scan;
+        if (!(command instanceof KvCommand.Scan) && Topology.partitionOf(command.key(), spec.partitions()) != p) {
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "the key belongs to partition "
+                    + Topology.partitionOf(command.key(), spec.partitions()) + ", not " + p));
+            return;
+        }
+        if (request.type() == Wire.READ && !isQuery) {
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "only gets and scans are reads"));
+            return;
+        }
+        CompletableFuture<byte[]> future;
+        try {
+            future = request.type() == Wire.READ ? driver.read(request.command())
+                    : driver.submit(request.clientId(), request.sequence(), request.command());
+        } catch (IllegalArgumentException e) {
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, e.getMessage()));
+            return;
+        }
+        future.whenComplete((result, error) -> responder.respond(error == null ? Wire.okResponse(id, result)
+                : errorFor(id, error)));
+    }
+
+    private static byte[] errorFor(long id, Throwable error) {
+        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof NotLeaderException nl) {
+            return Wire.errorResponse(id, Wire.NOT_LEADER, nl.leaderHint(), e.getMessage());
+        }
+        if (e instanceof OverloadedException) {
+            return Wire.errorResponse(id, Wire.OVERLOADED, -1, e.getMessage());
+        }
+        if (e instanceof StaleCommandException) {
+            return Wire.errorResponse(id, Wire.STALE, -1, e.getMessage());
+        }
+        if (e instanceof IllegalArgumentException) {
+            return Wire.errorResponse(id, Wire.BAD_REQUEST, -1, e.getMessage());
+        }
+        if (e instanceof ReplicaStoppedException) {
+            return Wire.errorResponse(id, Wire.UNAVAILABLE, -1, e.getMessage());
+        }
+        return Wire.errorResponse(id, Wire.UNAVAILABLE, -1, String.valueOf(e));
+    }
+
+    /** Stops serving clients, stops every replica (their logs stay on disk) and the transport. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        clients.close();
+        drivers.values().parallelStream().forEach(ReplicaDriver::close);
+        transport.close();
+        try {
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": releasing the directory lock failed: " + e);
+        }
+        LOG.log(System.Logger.Level.INFO, "node " + nodeId + " stopped");
+    }
+}

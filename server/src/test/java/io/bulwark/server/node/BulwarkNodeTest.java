@@ -1,0 +1,130 @@
+package io.bulwark.server.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.bulwark.client.BulwarkClient;
+import io.bulwark.client.InvalidRequestException;
+import io.bulwark.client.protocol.NodeStatus;
+import io.bulwark.client.protocol.Topology;
+import io.bulwark.paxos.kv.KvResult;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BulwarkNodeTest {
+
+    @TempDir
+    Path dir;
+    private LocalCluster cluster;
+
+    @AfterEach
+    void tearDown() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void everyPartitionIsHostedByItsRingReplicaSetAndServesWritesAndReads() throws Exception {
+        cluster = new LocalCluster(dir, 3, 8, 3);
+        for (BulwarkNode n : cluster.nodes.values()) {
+            assertThat(n.hostedPartitions()).hasSize(8); // 3 nodes, RF 3: every node holds every partition
+        }
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            List<CompletableFuture<Void>> puts = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                puts.add(client.putAsync(b("key-" + i), b("value-" + i)));
+            }
+            CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).join();
+            for (int i = 0; i < 200; i++) {
+                assertThat(client.get(b("key-" + i))).isEqualTo(b("value-" + i));
+            }
+            assertThat(client.get(b("absent"))).isNull();
+            assertThat(client.compareAndSet(b("key-1"), b("wrong"), b("x"))).isFalse();
+            assertThat(client.compareAndSet(b("key-1"), b("value-1"), b("x"))).isTrue();
+            assertThat(client.get(b("key-1"))).isEqualTo(b("x"));
+            client.delete(b("key-1"));
+            assertThat(client.get(b("key-1"))).isNull();
+
+            List<KvResult.KeyValue> all = client.scanAll(b("key-"), b("key-~"), 1_000);
+            assertThat(all).hasSize(199);
+            Set<Integer> partitions = new HashSet<>();
+            for (int i = 0; i < 200; i++) {
+                partitions.add(client.partitionOf(b("key-" + i)));
+            }
+            assertThat(partitions).hasSize(8);
+        }
+    }
+
+    @Test
+    void badInputIsRejectedWithClearErrors() throws Exception {
+        cluster = new LocalCluster(dir, 3, 4, 3);
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            assertThatThrownBy(() -> client.put(new byte[0], b("v"))).isInstanceOf(InvalidRequestException.class)
+                    .hasMessageContaining("keys must be");
+            assertThatThrownBy(() -> client.put(b("k"), new byte[BulwarkClient.MAX_VALUE_BYTES + 1]))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("exceeds");
+            assertThatThrownBy(() -> client.put(b("k"), null)).isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> client.scan(99, new byte[0], null, 10)).isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> client.scan(0, new byte[0], null, 0)).isInstanceOf(InvalidRequestException.class);
+        }
+    }
+
+    @Test
+    void writesSurviveTheLossOfAnyOneNodeAndARestartCatchesUp() throws Exception {
+        cluster = new LocalCluster(dir, 3, 4, 3);
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            for (int i = 0; i < 50; i++) {
+                client.put(b("a-" + i), b("1"));
+            }
+            Topology t = client.topology();
+            int victim = t.leaderHints()[0] > 0 ? t.leaderHints()[0] : 1;
+            cluster.stop(victim);
+            for (int i = 0; i < 50; i++) {
+                client.put(b("b-" + i), b("2"));
+            }
+            for (int i = 0; i < 50; i++) {
+                assertThat(client.get(b("a-" + i))).isEqualTo(b("1"));
+            }
+            BulwarkNode back = cluster.start(victim);
+            for (int p : back.hostedPartitions()) {
+                long leaderChosen = 0;
+                for (BulwarkNode n : cluster.nodes.values()) {
+                    leaderChosen = Math.max(leaderChosen, n.driver(p).status().chosenIndex());
+                }
+                long target = leaderChosen;
+                back.driver(p).awaitStatus(s -> s.appliedIndex() >= target, Duration.ofSeconds(20));
+            }
+            NodeStatus status = client.status(victim);
+            assertThat(status.partitions()).hasSize(4);
+        }
+    }
+
+    @Test
+    void aDataDirectoryRemembersItsNodeAndCluster() throws Exception {
+        cluster = new LocalCluster(dir, 3, 2, 3);
+        cluster.stop(2);
+        assertThatThrownBy(() -> BulwarkNode.start(NodeConfig.of(1, dir.resolve("node-2"), cluster.spec)))
+                .isInstanceOf(IOException.class).hasMessageContaining("belongs to node 2");
+        ClusterSpec other = new ClusterSpec(3, 3, cluster.spec.members());
+        assertThatThrownBy(() -> BulwarkNode.start(NodeConfig.of(2, dir.resolve("node-2"), other)))
+                .isInstanceOf(IOException.class).hasMessageContaining("different cluster definition");
+        BulwarkNode restarted = BulwarkNode.start(NodeConfig.of(2, dir.resolve("node-2"), null));
+        cluster.nodes.put(2, restarted);
+        assertThat(restarted.spec()).isEqualTo(cluster.spec);
+    }
+}
