@@ -1,0 +1,37 @@
+package io.bulwark.cli;
+
+import io.bulwark.server.node.ClusterSpec;
+import io.bulwark.server.node.NodeConfig;
+import io.bulwark.server.node.NodeMain;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bulwark server}: runs one node in the foreground. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Run one Bulwark node in the foreground until it is stopped (Ctrl-C or SIGTERM stop it cleanly).",
+            "The first start needs the cluster definition (--cluster, as written by 'cluster up' or by hand);",
+            "the node keeps a copy in its data directory, so a restart needs only --id and --data."},
+        footer = {"", "Example: bulwark server --id 1 --data /var/lib/bulwark --cluster cluster.conf"})
+final class ServerCommand implements Callable<Integer> {
+
+    @Option(names = "--id", required = true, description = "This node's id in the cluster definition.")
+    int id;
+
+    @Option(names = "--data", required = true, description = "The node's data directory (created if absent).")
+    Path data;
+
+    @Option(names = "--cluster", description = "The cluster definition file (cluster.conf); needed on first start.")
+    Path cluster;
+
+    @Option(names = "--tick-ms", description = "Replica tick length in ms (default: ${DEFAULT-VALUE}).")
+    int tickMs = NodeConfig.DEFAULT_TICK_MS;
+
+    @Override
+    public Integer call() throws Exception {
+        ClusterSpec spec = cluster == null ? null : ClusterSpec.read(cluster);
+        NodeMain.run(new NodeConfig(id, data, spec, tickMs));
+        return 0;
+    }
+}

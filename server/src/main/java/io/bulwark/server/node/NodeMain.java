@@ -1,0 +1,73 @@
+package io.bulwark.server.node;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Runs one node in this process until it is terminated ({@code SIGTERM}/{@code SIGINT} close it cleanly;
+ * {@code kill -9} is survived by the log). Prints {@value #READY} and the client address once serving,
+ * which is what process launchers wait for.
+ *
+ * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS]}. The {@code bulwark server}
+ * command is the user-facing form.
+ */
+public final class NodeMain {
+
+    public static final String READY = "bulwark-node-ready";
+
+    private NodeMain() {
+    }
+
+    public static void main(String[] args) {
+        Integer id = null;
+        Path data = null;
+        Path cluster = null;
+        int tickMs = NodeConfig.DEFAULT_TICK_MS;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                fail("option " + a + " needs a value");
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--id" -> id = Integer.parseInt(v);
+                case "--data" -> data = Path.of(v);
+                case "--cluster" -> cluster = Path.of(v);
+                case "--tick-ms" -> tickMs = Integer.parseInt(v);
+                default -> fail("unknown option " + a);
+            }
+        }
+        if (id == null || data == null) {
+            fail("usage: NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS]");
+        }
+        try {
+            run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs));
+        } catch (IOException | IllegalArgumentException e) {
+            fail(e.getMessage());
+        }
+    }
+
+    /** Starts the node, announces it, and blocks until the JVM is asked to exit. */
+    public static void run(NodeConfig config) throws IOException {
+        BulwarkNode node = BulwarkNode.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "bulwark-node-shutdown"));
+        System.out.println(READY + " node " + node.nodeId() + " clients " + node.clientAddress().getHostString() + ":"
+                + node.clientAddress().getPort() + " partitions " + node.hostedPartitions().size());
+        System.out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void fail(String message) {
+        System.err.println("bulwark server: " + message);
+        System.exit(2);
+    }
+}

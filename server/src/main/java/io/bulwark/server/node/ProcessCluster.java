@@ -1,0 +1,359 @@
+package io.bulwark.server.node;
+
+import io.bulwark.client.ClientOptions;
+import io.bulwark.client.protocol.Topology;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A local cluster of separate node processes on loopback, the way {@code bulwark cluster up}, the demo, the
+ * benchmarks and the multi-process tests run one. Layout of its directory: {@code cluster.conf} (the
+ * definition), and per node {@code node-N/} (data), {@code node-N.log} (its output) and {@code node-N.pid}.
+ *
+ * <p>Each node is {@code java -cp <this JVM's class path> NodeMain ...}, so it runs the same code as the
+ * launcher. Waits are on conditions with deadlines. Thread-safety: not thread-safe; one controller.
+ */
+public final class ProcessCluster implements AutoCloseable {
+
+    private static final long READY_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
+    private static final long STOP_TIMEOUT_MS = 10_000;
+
+    private final Path dir;
+    private final ClusterSpec spec;
+    private final List<String> jvmArgs;
+    private final PrintStream progress;
+    private final Map<Integer, Process> processes = new TreeMap<>();
+
+    private ProcessCluster(Path dir, ClusterSpec spec, List<String> jvmArgs, PrintStream progress) {
+        this.dir = dir;
+        this.spec = spec;
+        this.jvmArgs = List.copyOf(jvmArgs);
+        this.progress = progress;
+    }
+
+    /**
+     * Defines a new cluster of {@code nodes} nodes on free loopback ports in {@code dir} (which must not hold
+     * one already) and starts every node, returning once all serve.
+     *
+     * @param progress where to report each step, or null
+     */
+    public static ProcessCluster create(Path dir, int nodes, int partitions, int replicationFactor,
+                                        List<String> jvmArgs, PrintStream progress) throws IOException {
+        dir = dir.toAbsolutePath().normalize();
+        Files.createDirectories(dir);
+        Path conf = dir.resolve(ClusterSpec.FILE_NAME);
+        if (Files.exists(conf)) {
+            throw new IOException(dir + " already holds a cluster (" + conf + "); use another directory, or stop it"
+                    + " and delete the directory first");
+        }
+        List<Topology.Member> members = new ArrayList<>();
+        for (int id = 1; id <= nodes; id++) {
+            members.add(new Topology.Member(id, "127.0.0.1", freePort(), freePort(), ""));
+        }
+        ClusterSpec spec = new ClusterSpec(partitions, replicationFactor, members);
+        spec.write(conf);
+        ProcessCluster cluster = new ProcessCluster(dir, spec, jvmArgs, progress);
+        try {
+            for (int id = 1; id <= nodes; id++) {
+                cluster.launch(id);
+            }
+            for (int id = 1; id <= nodes; id++) {
+                cluster.awaitReady(id);
+            }
+        } catch (IOException | RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
+    /** A free TCP port on loopback at the time of the call. */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public ClusterSpec spec() {
+        return spec;
+    }
+
+    /** Options for a client that knows every node. */
+    public ClientOptions clientOptions() {
+        return ClientOptions.of(seeds(spec));
+    }
+
+    static List<InetSocketAddress> seeds(ClusterSpec spec) {
+        List<InetSocketAddress> seeds = new ArrayList<>();
+        for (Topology.Member m : spec.members()) {
+            seeds.add(m.clientAddress());
+        }
+        return seeds;
+    }
+
+    public Path log(int id) {
+        return dir.resolve("node-" + id + ".log");
+    }
+
+    /** Starts node {@code id} (again) on its data directory and waits until it serves. */
+    public void start(int id) throws IOException {
+        if (isRunning(id)) {
+            throw new IllegalStateException("node " + id + " is already running");
+        }
+        launch(id);
+        awaitReady(id);
+    }
+
+    public boolean isRunning(int id) {
+        Process p = processes.get(id);
+        return p != null && p.isAlive();
+    }
+
+    public long pid(int id) {
+        Process p = processes.get(id);
+        if (p == null) {
+            throw new IllegalStateException("node " + id + " was not started by this controller");
+        }
+        return p.pid();
+    }
+
+    /** {@code kill -9}: the node dies at once, with whatever its disk holds. Waits for the exit. */
+    public void kill(int id) {
+        Process p = processes.get(id);
+        if (p == null) {
+            return;
+        }
+        p.destroyForcibly();
+        waitFor(p, STOP_TIMEOUT_MS);
+        say("node " + id + " killed (kill -9, pid " + p.pid() + ")");
+    }
+
+    /** {@code SIGTERM}: the node closes cleanly. Waits for the exit, then kills if it takes too long. */
+    public void stop(int id) {
+        Process p = processes.get(id);
+        if (p == null || !p.isAlive()) {
+            return;
+        }
+        if (pausedPids.contains(p.pid())) {
+            resume(id);
+        }
+        p.destroy();
+        if (!waitFor(p, STOP_TIMEOUT_MS)) {
+            p.destroyForcibly();
+            waitFor(p, STOP_TIMEOUT_MS);
+        }
+    }
+
+    private final java.util.Set<Long> pausedPids = new java.util.HashSet<>();
+
+    /** {@code SIGSTOP}: the process freezes (as in a long GC pause or a stalled VM) but keeps its sockets. */
+    public void pause(int id) throws IOException {
+        signal(id, "STOP");
+        pausedPids.add(pid(id));
+        say("node " + id + " paused (SIGSTOP)");
+    }
+
+    /** {@code SIGCONT}. */
+    public void resume(int id) {
+        try {
+            signal(id, "CONT");
+            pausedPids.remove(pid(id));
+            say("node " + id + " resumed (SIGCONT)");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot resume node " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void signal(int id, String signal) throws IOException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid(id))).redirectErrorStream(true).start();
+        try {
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IOException("kill -" + signal + " " + pid(id) + " failed: "
+                        + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while signalling node " + id);
+        }
+    }
+
+    private void launch(int id) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary());
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(NodeMain.class.getName());
+        cmd.add("--id");
+        cmd.add(Integer.toString(id));
+        cmd.add("--data");
+        cmd.add(dir.resolve("node-" + id).toString());
+        cmd.add("--cluster");
+        cmd.add(dir.resolve(ClusterSpec.FILE_NAME).toString());
+        Path log = log(id);
+        Files.deleteIfExists(log);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        processes.put(id, p);
+        Files.writeString(dir.resolve("node-" + id + ".pid"), p.pid() + "\n", StandardCharsets.UTF_8);
+    }
+
+    private void awaitReady(int id) throws IOException {
+        Process p = processes.get(id);
+        long deadline = System.nanoTime() + READY_TIMEOUT_NANOS;
+        Path log = log(id);
+        while (true) {
+            if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(NodeMain.READY)) {
+                say("node " + id + " up (pid " + p.pid() + ", clients at " + spec.member(id).clientAddress().getPort()
+                        + ", data in " + dir.resolve("node-" + id) + ")");
+                return;
+            }
+            if (!p.isAlive()) {
+                throw new IOException("node " + id + " exited with status " + p.exitValue() + " before serving; its log "
+                        + log + " ends with:\n" + tail(log));
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new IOException("node " + id + " did not start serving within "
+                        + TimeUnit.NANOSECONDS.toSeconds(READY_TIMEOUT_NANOS) + " s; see " + log);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private static String tail(Path log) throws IOException {
+        if (!Files.exists(log)) {
+            return "(no output)";
+        }
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    }
+
+    private static boolean waitFor(Process p, long ms) {
+        try {
+            return p.waitFor(ms, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String javaBinary() {
+        Optional<String> cmd = ProcessHandle.current().info().command();
+        return cmd.orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    private void say(String line) {
+        if (progress != null) {
+            progress.println(line);
+        }
+    }
+
+    /**
+     * Stops every node this controller started (clean stop, then kill after a bound). The directory and its
+     * data stay; {@link #deleteDirectory} removes them.
+     */
+    @Override
+    public void close() {
+        for (Integer id : List.copyOf(processes.keySet())) {
+            stop(id);
+            try {
+                Files.deleteIfExists(dir.resolve("node-" + id + ".pid"));
+            } catch (IOException e) {
+                // best effort
+            }
+        }
+    }
+
+    /**
+     * Stops the nodes of the cluster in {@code dir} from their pid files, whoever started them (as
+     * {@code bulwark cluster down} does). Only processes whose command line names this directory are
+     * signalled, so a stale pid file never hits an unrelated process.
+     *
+     * @return the ids of the nodes that were running
+     */
+    public static List<Integer> stopAll(Path dir, PrintStream progress) throws IOException {
+        dir = dir.toAbsolutePath().normalize();
+        List<Integer> stopped = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return stopped;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path pidFile : files.filter(f -> f.getFileName().toString().matches("node-\\d+\\.pid")).sorted().toList()) {
+                String name = pidFile.getFileName().toString();
+                int id = Integer.parseInt(name.substring(5, name.length() - 4));
+                long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).strip());
+                Optional<ProcessHandle> h = ProcessHandle.of(pid);
+                if (h.isPresent() && h.get().isAlive() && isOurs(h.get(), dir)) {
+                    new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start();
+                    h.get().destroy();
+                    try {
+                        h.get().onExit().get(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    } catch (Exception e) {
+                        h.get().destroyForcibly();
+                    }
+                    stopped.add(id);
+                    if (progress != null) {
+                        progress.println("node " + id + " stopped (pid " + pid + ")");
+                    }
+                }
+                Files.deleteIfExists(pidFile);
+            }
+        }
+        return stopped;
+    }
+
+    /** The live node processes of the cluster in {@code dir}, by id, from its pid files. */
+    public static Map<Integer, Long> running(Path dir) throws IOException {
+        dir = dir.toAbsolutePath().normalize();
+        Map<Integer, Long> live = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return live;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path pidFile : files.filter(f -> f.getFileName().toString().matches("node-\\d+\\.pid")).toList()) {
+                String name = pidFile.getFileName().toString();
+                int id = Integer.parseInt(name.substring(5, name.length() - 4));
+                long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).strip());
+                Optional<ProcessHandle> h = ProcessHandle.of(pid);
+                if (h.isPresent() && h.get().isAlive() && isOurs(h.get(), dir)) {
+                    live.put(id, pid);
+                }
+            }
+        }
+        return live;
+    }
+
+    private static boolean isOurs(ProcessHandle h, Path dir) {
+        Optional<String> line = h.info().commandLine();
+        return line.isEmpty() || (line.get().contains(NodeMain.class.getName())
+                && line.get().contains(dir.toString()));
+    }
+
+    /** Deletes a stopped cluster's directory. */
+    public static void deleteDirectory(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
