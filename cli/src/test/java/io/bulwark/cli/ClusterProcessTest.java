@@ -3,12 +3,9 @@ package io.bulwark.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.client.BulwarkClient;
-import io.bulwark.client.protocol.NodeStatus;
 import io.bulwark.server.node.ProcessCluster;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,16 +31,6 @@ class ClusterProcessTest {
         }
     }
 
-    /** The node leading the most partitions, by asking every live node. */
-    private static int busiestLeader(BulwarkClient client, List<Integer> candidates) {
-        Map<Integer, Integer> leads = new TreeMap<>();
-        for (int id : candidates) {
-            NodeStatus s = client.status(id);
-            leads.put(id, (int) s.partitions().stream().filter(r -> r.role().equals("LEADER")).count());
-        }
-        return leads.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-    }
-
     @Test
     void killPauseAndRestartUnderLoadLoseNothingAndStayLinearizable() throws Exception {
         cluster = ProcessCluster.create(dir.resolve("cluster"), 3, 8, 3, ClusterJvm.nodeArgs(), null);
@@ -52,12 +39,12 @@ class ClusterProcessTest {
             load.start();
             assertThat(load.awaitWrites(200, 30_000)).as("writes flow before any fault").isTrue();
 
-            int victim = busiestLeader(client, List.of(1, 2, 3));
+            int victim = ClusterChapter.busiestLeader(client, List.of(1, 2, 3));
             cluster.kill(victim);
             assertThat(load.awaitWrites(200, 30_000)).as("writes resume after kill -9 of node " + victim).isTrue();
 
             cluster.start(victim);
-            int paused = busiestLeader(client, List.of(1, 2, 3).stream().filter(i -> i != victim).toList());
+            int paused = ClusterChapter.busiestLeader(client, List.of(1, 2, 3).stream().filter(i -> i != victim).toList());
             cluster.pause(paused);
             assertThat(load.awaitWrites(200, 30_000)).as("writes resume while node " + paused + " is paused").isTrue();
             cluster.resume(paused);
@@ -73,26 +60,7 @@ class ClusterProcessTest {
             assertThat(verdict.linearizability().operationsChecked()).isGreaterThan(300);
 
             // The restarted node caught up: every partition it hosts has applied what the leader has chosen.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (true) {
-                NodeStatus restarted = client.status(victim);
-                boolean caughtUp = true;
-                for (NodeStatus.Replica r : restarted.partitions()) {
-                    int leader = r.leaderHint();
-                    if (leader < 0) {
-                        caughtUp = false;
-                        break;
-                    }
-                    long chosen = client.status(leader).partitions().stream()
-                            .filter(x -> x.partition() == r.partition()).findFirst().orElseThrow().chosenIndex();
-                    caughtUp &= r.appliedIndex() >= chosen;
-                }
-                if (caughtUp) {
-                    break;
-                }
-                assertThat(System.nanoTime() - deadline).as("node " + victim + " catches up").isNegative();
-                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-            }
+            assertThat(ClusterChapter.awaitCaughtUp(client, victim, 30_000)).as("node " + victim + " catches up").isTrue();
         }
     }
 }

@@ -8,9 +8,9 @@ import io.bulwark.paxos.kv.KvCommand;
 import io.bulwark.server.replication.DriverStatus;
 import io.bulwark.server.replication.NotLeaderException;
 import io.bulwark.server.replication.OverloadedException;
-import io.bulwark.server.replication.PeerTransportOptions;
-import io.bulwark.server.replication.ReplicaDriver;
+import io.bulwark.paxos.kv.KvStateMachine;
 import io.bulwark.server.replication.ReplicaDriverConfig;
+import io.bulwark.server.replication.ReplicaHost;
 import io.bulwark.server.replication.ReplicaStoppedException;
 import io.bulwark.server.replication.StaleCommandException;
 import java.io.IOException;
@@ -30,14 +30,13 @@ import java.util.concurrent.CompletionException;
 
 /**
  * A Bulwark node: one process hosting one replica of each partition the ring places on it, every
- * partition its own Paxos group ({@link ReplicaDriver}) with its own log under
- * {@code <data>/partitions/<p>}, all groups sharing one peer transport ({@link NodeTransport}), and a
- * client port that speaks {@link Wire}: writes are replicated by the partition's group, reads are
+ * partition its own Paxos group, all run by one {@link ReplicaHost} (one event loop, one shared write-ahead
+ * log under {@code <data>/replicas}, one peer transport carrying every group), and a client port that speaks {@link Wire}: writes are replicated by the partition's group, reads are
  * linearizable through its read index, values carry their CRC32C from the client to the disk and back.
  *
  * <p>Data directory: {@code NODE} (this node's id, so a directory is never started as another node),
  * {@code cluster.conf} (the cluster definition, so a restart needs only the directory), {@code LOCK}
- * (one process at a time), and {@code partitions/}.
+ * (one process at a time), and {@code replicas/} (the shared log).
  *
  * <p>Not yet: membership changes (join, leave, re-placing a dead node's replicas) and log compaction;
  * the cluster definition is fixed at creation.
@@ -49,15 +48,15 @@ public final class BulwarkNode implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BulwarkNode.class.getName());
     static final String NODE_FILE = "NODE";
     static final String LOCK_FILE = "LOCK";
-    static final String PARTITIONS_DIRECTORY = "partitions";
+    static final String REPLICAS_DIRECTORY = "replicas";
 
     private final int nodeId;
     private final ClusterSpec spec;
     private final Topology baseTopology;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final NodeTransport transport;
-    private final Map<Integer, ReplicaDriver> drivers = new TreeMap<>();
+    private final ReplicaHost host;
+    private final java.util.Set<Integer> hosted = new java.util.TreeSet<>();
     private final ClientService clients;
     private final long startNanos = System.nanoTime();
     private volatile boolean closed;
@@ -69,45 +68,32 @@ public final class BulwarkNode implements AutoCloseable {
         this.lockChannel = lockChannel;
         this.lock = lock;
         Topology.Member self = spec.member(nodeId);
-        NodeTransport t = null;
+        List<ReplicaHost.GroupSpec> groups = new ArrayList<>();
+        for (int p = 0; p < spec.partitions(); p++) {
+            int[] replicas = baseTopology.replicas()[p];
+            if (contains(replicas, nodeId)) {
+                groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), KvStateMachine::new));
+                hosted.add(p);
+            }
+        }
+        ReplicaDriverConfig rc = ReplicaDriverConfig.of(nodeId, Membership.ofVoters(nodeId),
+                        config.dataDirectory().resolve(REPLICAS_DIRECTORY))
+                .withBindAddress(new InetSocketAddress(self.host(), self.peerPort()))
+                .withTickMs(config.tickMs());
+        ReplicaHost h = ReplicaHost.start(rc, groups);
         ClientService c = null;
         try {
-            t = NodeTransport.start(nodeId, new InetSocketAddress(self.host(), self.peerPort()),
-                    PeerTransportOptions.defaults());
+            Map<Integer, InetSocketAddress> peers = new TreeMap<>();
             for (Topology.Member m : spec.members()) {
-                if (m.id() != nodeId) {
-                    t.setPeer(m.id(), m.peerAddress());
-                }
+                peers.put(m.id(), m.peerAddress());
             }
-            Path partitionsDir = config.dataDirectory().resolve(PARTITIONS_DIRECTORY);
-            for (int p = 0; p < spec.partitions(); p++) {
-                int[] replicas = baseTopology.replicas()[p];
-                if (!contains(replicas, nodeId)) {
-                    continue;
-                }
-                ReplicaDriverConfig rc = ReplicaDriverConfig.of(nodeId, Membership.ofVoters(replicas),
-                                partitionsDir.resolve(Integer.toString(p)))
-                        .withTickMs(config.tickMs())
-                        .withRandomSeed(System.nanoTime() * 31 + nodeId * 1_000_003L + p)
-                        .withLinkFactory(t.linkFor(p));
-                ReplicaDriver d = ReplicaDriver.start(rc);
-                drivers.put(p, d);
-                d.connectPeers(Map.of());
-            }
+            h.connectPeers(peers);
             c = new ClientService(nodeId, new InetSocketAddress(self.host(), self.clientPort()), this::handle);
         } catch (IOException | RuntimeException e) {
-            if (c != null) {
-                c.close();
-            }
-            for (ReplicaDriver d : drivers.values()) {
-                d.close();
-            }
-            if (t != null) {
-                t.close();
-            }
+            h.close();
             throw e;
         }
-        this.transport = t;
+        this.host = h;
         this.clients = c;
     }
 
@@ -136,8 +122,8 @@ public final class BulwarkNode implements AutoCloseable {
             ClusterSpec spec = checkIdentity(config);
             BulwarkNode node = new BulwarkNode(config, spec, lockChannel, lock);
             LOG.log(System.Logger.Level.INFO, "node " + config.nodeId() + " started on " + dir + ": "
-                    + node.drivers.size() + " of " + spec.partitions() + " partitions, clients at "
-                    + node.clientAddress() + ", peers at " + node.transport.localAddress());
+                    + node.hosted.size() + " of " + spec.partitions() + " partitions, clients at "
+                    + node.clientAddress() + ", peers at " + node.host.localAddress());
             return node;
         } catch (IOException | RuntimeException e) {
             if (lock != null) {
@@ -210,16 +196,12 @@ public final class BulwarkNode implements AutoCloseable {
 
     /** The partitions this node hosts a replica of. */
     public List<Integer> hostedPartitions() {
-        return List.copyOf(drivers.keySet());
+        return List.copyOf(hosted);
     }
 
-    /** The driver of a hosted partition (tests and the admin endpoint). */
-    public ReplicaDriver driver(int partition) {
-        ReplicaDriver d = drivers.get(partition);
-        if (d == null) {
-            throw new IllegalArgumentException("node " + nodeId + " hosts no replica of partition " + partition);
-        }
-        return d;
+    /** The replicas of every hosted partition (tests and the admin endpoint). */
+    public ReplicaHost replicas() {
+        return host;
     }
 
     /** The routing table with this node's leader hints. */
@@ -227,9 +209,9 @@ public final class BulwarkNode implements AutoCloseable {
         Topology t = baseTopology;
         int[] hints = new int[spec.partitions()];
         java.util.Arrays.fill(hints, -1);
-        for (Map.Entry<Integer, ReplicaDriver> e : drivers.entrySet()) {
-            DriverStatus s = e.getValue().status();
-            hints[e.getKey()] = s.isLeader() ? nodeId : s.leaderHint();
+        for (int p : hosted) {
+            DriverStatus s = host.status(p);
+            hints[p] = s.isLeader() ? nodeId : s.leaderHint();
         }
         return new Topology(t.partitions(), t.replicationFactor(), t.members(), t.replicas(), hints);
     }
@@ -237,9 +219,9 @@ public final class BulwarkNode implements AutoCloseable {
     /** This node's view of its replicas. */
     public NodeStatus status() {
         List<NodeStatus.Replica> list = new ArrayList<>();
-        for (Map.Entry<Integer, ReplicaDriver> e : drivers.entrySet()) {
-            DriverStatus s = e.getValue().status();
-            list.add(new NodeStatus.Replica(e.getKey(), s.running() ? s.role().name() : "STOPPED",
+        for (int p : hosted) {
+            DriverStatus s = host.status(p);
+            list.add(new NodeStatus.Replica(p, s.running() ? s.role().name() : "STOPPED",
                     s.isLeader() ? nodeId : s.leaderHint(), s.chosenIndex(), s.appliedIndex()));
         }
         return new NodeStatus(nodeId, (System.nanoTime() - startNanos) / 1_000_000, list);
@@ -266,8 +248,7 @@ public final class BulwarkNode implements AutoCloseable {
                     + spec.partitions() + ")"));
             return;
         }
-        ReplicaDriver driver = drivers.get(p);
-        if (driver == null || closed) {
+        if (!hosted.contains(p) || closed) {
             responder.respond(Wire.errorResponse(id, Wire.NOT_HOSTED, -1, "node " + nodeId
                     + " holds no replica of partition " + p + "; refresh the topology"));
             return;
@@ -291,8 +272,8 @@ public final class BulwarkNode implements AutoCloseable {
         }
         CompletableFuture<byte[]> future;
         try {
-            future = request.type() == Wire.READ ? driver.read(request.command())
-                    : driver.submit(request.clientId(), request.sequence(), request.command());
+            future = request.type() == Wire.READ ? host.read(p, request.command())
+                    : host.submit(p, request.clientId(), request.sequence(), request.command());
         } catch (IllegalArgumentException e) {
             responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, e.getMessage()));
             return;
@@ -329,8 +310,7 @@ public final class BulwarkNode implements AutoCloseable {
         }
         closed = true;
         clients.close();
-        drivers.values().parallelStream().forEach(ReplicaDriver::close);
-        transport.close();
+        host.close();
         try {
             lock.release();
             lockChannel.close();

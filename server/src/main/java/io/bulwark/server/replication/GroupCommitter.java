@@ -1,10 +1,12 @@
 package io.bulwark.server.replication;
 
 import io.bulwark.paxos.Ready;
-import io.bulwark.paxos.storage.ReplicaStorage;
+import io.bulwark.paxos.storage.SharedLog;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -12,43 +14,46 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The sync thread of one {@link ReplicaDriver}: the only thread that touches the replica's
- * {@link ReplicaStorage} once the driver has started.
+ * The sync thread of a {@link ReplicaHost}: the only thread that touches the node's {@link SharedLog} once
+ * the host has started.
  *
- * <p>Why the writes happen here and not on the event loop: {@code ReplicaStorage} and the log under it are
- * single-threaded, so a write on the loop racing an fsync here would corrupt the log's bookkeeping. Instead
- * the loop hands over, whenever this thread is idle, every Ready it produced since the last hand-over; this
- * thread writes them in order and issues one fsync for all of them (group commit). While that fsync runs
- * the loop keeps taking inputs and stages the next batch, which is exactly the set of Readies one fsync
- * can cover. Each batch's end is reported through the completion callback, which the driver posts back to
- * its loop.
+ * <p>Why the writes happen here and not on the event loop: the log is single-threaded, so a write on the loop
+ * racing an fsync here would corrupt its bookkeeping. Instead the loop hands over, whenever this thread is
+ * idle, every Ready any group produced since the last hand-over; this thread writes them in order and issues
+ * one fsync for all of them (group commit, across every partition group of the node). While that fsync runs
+ * the loop keeps taking inputs and stages the next batch, which is exactly the set of Readies one fsync can
+ * cover. Each batch's end is reported through the completion callback, which the host posts to its loop.
  *
- * <p>Thread-safety: {@link #commit}, {@link #markIdle} and {@link #close} are called by the driver's loop
- * thread (or, for the final batch and close, the thread that shuts it down); batches run one at a time in
- * submission order. An I/O or other failure of a batch is reported, never retried; the driver then stops.
+ * <p>Thread-safety: {@link #commit}, {@link #markIdle} and {@link #close} are called by the host's loop
+ * thread; batches run one at a time in submission order. An I/O or other failure of a batch is reported,
+ * never retried; the host then stops.
  */
 final class GroupCommitter {
 
     private static final System.Logger LOG = System.getLogger(GroupCommitter.class.getName());
 
+    /** One Ready of one group, in hand-over order. */
+    record Staged(SharedLog.Group group, Ready ready) {
+    }
+
     /**
      * How one hand-over ended.
      *
-     * @param lastReadyId  id of the last Ready written, or -1 for a sync-marker task
+     * @param lastReadyIds id of the last Ready written, per group (empty for a sync-marker task)
      * @param readies      Readies written
      * @param synced       whether an fsync covered them
      * @param nanos        time the batch took on this thread
-     * @param failure      null on success; otherwise the storage is unusable
+     * @param failure      null on success; otherwise the log is unusable
      */
-    record Completion(long lastReadyId, int readies, boolean synced, long nanos, Throwable failure) {
+    record Completion(Map<Integer, Long> lastReadyIds, int readies, boolean synced, long nanos, Throwable failure) {
     }
 
-    private final ReplicaStorage storage;
+    private final SharedLog log;
     private final Consumer<Completion> onDone;
     private final ExecutorService thread;
 
-    GroupCommitter(ReplicaStorage storage, String threadName, Consumer<Completion> onDone) {
-        this.storage = storage;
+    GroupCommitter(SharedLog log, String threadName, Consumer<Completion> onDone) {
+        this.log = log;
         this.onDone = onDone;
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, threadName);
@@ -58,52 +63,56 @@ final class GroupCommitter {
     }
 
     /** Writes {@code batch} in order and, if {@code sync}, makes it durable with one fsync. */
-    void commit(List<Ready> batch, boolean sync) {
+    void commit(List<Staged> batch, boolean sync) {
         submit(() -> {
             long start = System.nanoTime();
+            Map<Integer, Long> last = new TreeMap<>();
+            for (Staged s : batch) {
+                last.put(s.group().id(), s.ready().id());
+            }
             try {
-                for (Ready ready : batch) {
-                    storage.write(ready);
+                for (Staged s : batch) {
+                    s.group().write(s.ready());
                 }
                 if (sync) {
-                    storage.sync();
+                    log.sync();
                 }
             } catch (IOException | RuntimeException e) {
-                onDone.accept(new Completion(lastId(batch), batch.size(), sync, System.nanoTime() - start, e));
+                onDone.accept(new Completion(last, batch.size(), sync, System.nanoTime() - start, e));
                 return;
             }
-            onDone.accept(new Completion(lastId(batch), batch.size(), sync, System.nanoTime() - start, null));
+            onDone.accept(new Completion(last, batch.size(), sync, System.nanoTime() - start, null));
         });
     }
 
     /**
      * Writes a sync marker after the last synced record, so that recovery can tell a damaged synced record
-     * from a torn unsynced tail. Costs up to two fsyncs; the driver calls it only when the log is idle.
+     * from a torn unsynced tail. Costs up to two fsyncs; the host calls it only when the log is idle.
      */
     void markIdle() {
         submit(() -> {
             long start = System.nanoTime();
             try {
-                storage.markIdle();
+                log.markIdle();
             } catch (IOException | RuntimeException e) {
-                onDone.accept(new Completion(-1, 0, false, System.nanoTime() - start, e));
+                onDone.accept(new Completion(Map.of(), 0, false, System.nanoTime() - start, e));
                 return;
             }
-            onDone.accept(new Completion(-1, 0, false, System.nanoTime() - start, null));
+            onDone.accept(new Completion(Map.of(), 0, false, System.nanoTime() - start, null));
         });
     }
 
     /**
-     * Lets every submitted batch finish, closes the storage (which flushes buffered, unsynced bytes to the
-     * file but makes nothing durable), and stops the thread, waiting at most {@code timeout}.
+     * Lets every submitted batch finish, closes the log (which flushes buffered, unsynced bytes to the file
+     * but makes nothing durable), and stops the thread, waiting at most {@code timeout}.
      */
     void close(Duration timeout) {
         try {
             submit(() -> {
                 try {
-                    storage.close();
+                    log.close();
                 } catch (IOException e) {
-                    LOG.log(System.Logger.Level.WARNING, "closing replica storage failed: " + e.getMessage());
+                    LOG.log(System.Logger.Level.WARNING, "closing the shared log failed: " + e.getMessage());
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -122,9 +131,5 @@ final class GroupCommitter {
 
     private void submit(Runnable task) {
         thread.execute(task);
-    }
-
-    private static long lastId(List<Ready> batch) {
-        return batch.isEmpty() ? -1 : batch.get(batch.size() - 1).id();
     }
 }

@@ -35,16 +35,12 @@ import java.util.function.Supplier;
  * @param applyListener           sees every applied command, on the event-loop thread
  * @param statusListener          runs on the event-loop thread whenever the role, leader hint or running state
  *                                changes; must be quick (e.g. signal a condition)
- * @param linkFactory             how the replica reaches its peers: {@code null} (the default) starts a
- *                                {@link PeerTransport} of its own on {@code bindAddress}; a node hosting many
- *                                groups passes one group's share of its multiplexed transport instead
  */
 public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDirectory, InetSocketAddress bindAddress,
                                   ReplicaOptions replicaOptions, LogOptions logOptions, int tickMs,
                                   int maxOutstandingRequests, int maxInboxMessages, int maxSessions, long randomSeed,
                                   PeerTransportOptions transportOptions, Supplier<StateMachine> stateMachineFactory,
-                                  ApplyListener applyListener, Runnable statusListener,
-                                  GroupLinkFactory linkFactory) {
+                                  ApplyListener applyListener, Runnable statusListener) {
 
     /** Default tick: 10 ms. */
     public static final int DEFAULT_TICK_MS = 10;
@@ -111,70 +107,63 @@ public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDi
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DEFAULT_REPLICA_OPTIONS,
                 LogOptions.defaults(), DEFAULT_TICK_MS, 65_536, 65_536, 100_000,
                 System.nanoTime() * 31 + nodeId, PeerTransportOptions.defaults(), KvStateMachine::new,
-                ApplyListener.NONE, () -> { }, null);
+                ApplyListener.NONE, () -> { });
     }
 
     /** A copy listening on another address. */
     public ReplicaDriverConfig withBindAddress(InetSocketAddress address) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, address, replicaOptions, logOptions, tickMs,
                 maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, statusListener, linkFactory);
+                stateMachineFactory, applyListener, statusListener);
     }
 
     /** A copy with other replica options. */
     public ReplicaDriverConfig withReplicaOptions(ReplicaOptions options) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, options, logOptions, tickMs,
                 maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, statusListener, linkFactory);
+                stateMachineFactory, applyListener, statusListener);
     }
 
     /** A copy with another tick length. */
     public ReplicaDriverConfig withTickMs(int ms) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions, ms,
                 maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, statusListener, linkFactory);
+                stateMachineFactory, applyListener, statusListener);
     }
 
     /** A copy with another seed. */
     public ReplicaDriverConfig withRandomSeed(long seed) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, seed, transportOptions,
-                stateMachineFactory, applyListener, statusListener, linkFactory);
+                stateMachineFactory, applyListener, statusListener);
     }
 
     /** A copy with another state machine factory. */
     public ReplicaDriverConfig withStateMachine(Supplier<StateMachine> factory) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions, factory,
-                applyListener, statusListener, linkFactory);
+                applyListener, statusListener);
     }
 
     /** A copy with another apply listener. */
     public ReplicaDriverConfig withApplyListener(ApplyListener listener) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, listener, statusListener, linkFactory);
+                stateMachineFactory, listener, statusListener);
     }
 
     /** A copy with another status listener. */
     public ReplicaDriverConfig withStatusListener(Runnable listener) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, listener, linkFactory);
+                stateMachineFactory, applyListener, listener);
     }
 
     /** A copy with other transport limits. */
     public ReplicaDriverConfig withTransportOptions(PeerTransportOptions options) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, options,
-                stateMachineFactory, applyListener, statusListener, linkFactory);
-    }
-
-    /** A copy reaching its peers through {@code factory} (see {@link GroupLinkFactory}). */
-    public ReplicaDriverConfig withLinkFactory(GroupLinkFactory factory) {
-        return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
-                tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, statusListener, factory);
+                stateMachineFactory, applyListener, statusListener);
     }
 
     /**

@@ -104,10 +104,10 @@ class BulwarkNodeTest {
             for (int p : back.hostedPartitions()) {
                 long leaderChosen = 0;
                 for (BulwarkNode n : cluster.nodes.values()) {
-                    leaderChosen = Math.max(leaderChosen, n.driver(p).status().chosenIndex());
+                    leaderChosen = Math.max(leaderChosen, n.replicas().status(p).chosenIndex());
                 }
                 long target = leaderChosen;
-                back.driver(p).awaitStatus(s -> s.appliedIndex() >= target, Duration.ofSeconds(20));
+                back.replicas().awaitStatus(p, s -> s.appliedIndex() >= target, Duration.ofSeconds(20));
             }
             NodeStatus status = client.status(victim);
             assertThat(status.partitions()).hasSize(4);
