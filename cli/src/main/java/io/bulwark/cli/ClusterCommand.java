@@ -103,8 +103,8 @@ final class ClusterCommand implements Runnable {
                 int[] leaders = new int[spec.partitions()];
                 java.util.Arrays.fill(leaders, -1);
                 if (!json) {
-                    out.append(String.format("%-5s %-8s %-22s %-9s %-8s %s%n", "node", "state", "clients", "pid",
-                            "leads", "partitions"));
+                    out.append(String.format("%-5s %-8s %-22s %-9s %-8s %-11s %s%n", "node", "state", "clients", "pid",
+                            "leads", "partitions", "admin"));
                 }
                 for (Topology.Member m : spec.members()) {
                     NodeStatus s = null;
@@ -131,9 +131,9 @@ final class ClusterCommand implements Runnable {
                                 m.id(), state, m.host(), m.clientPort(), leads, s == null ? 0 : s.partitions().size(),
                                 s == null ? "" : ",\"uptimeMs\":" + s.uptimeMs()));
                     } else {
-                        out.append(String.format("%-5d %-8s %-22s %-9s %-8s %s%n", m.id(), state,
+                        out.append(String.format("%-5d %-8s %-22s %-9s %-8s %-11s %s%n", m.id(), state,
                                 m.host() + ":" + m.clientPort(), pid, s == null ? "-" : Integer.toString(leads),
-                                s == null ? "-" : Integer.toString(s.partitions().size())));
+                                s == null ? "-" : Integer.toString(s.partitions().size()), adminUrl(dir.dir, m.id())));
                     }
                 }
                 if (!json) {
@@ -183,6 +183,12 @@ final class ClusterCommand implements Runnable {
             }
             return 0;
         }
+    }
+
+    /** The admin endpoint of a node of a local cluster, from the port file 'cluster up' wrote, or "-". */
+    static String adminUrl(Path dir, int id) throws IOException {
+        Path file = dir.resolve("node-" + id + ".admin");
+        return Files.exists(file) ? "http://127.0.0.1:" + Files.readString(file).strip() + "/status" : "-";
     }
 
     static ClusterSpec readSpec(Path dir) throws IOException {

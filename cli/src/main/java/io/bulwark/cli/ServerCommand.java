@@ -28,10 +28,14 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--tick-ms", description = "Replica tick length in ms (default: ${DEFAULT-VALUE}).")
     int tickMs = NodeConfig.DEFAULT_TICK_MS;
 
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Serve the admin HTTP endpoint (/health, /status, /metrics) here.")
+    String admin;
+
     @Override
     public Integer call() throws Exception {
         ClusterSpec spec = cluster == null ? null : ClusterSpec.read(cluster);
-        NodeMain.run(new NodeConfig(id, data, spec, tickMs));
+        NodeMain.run(new NodeConfig(id, data, spec, tickMs, admin == null ? null : NodeMain.parseAddress(admin)));
         return 0;
     }
 }

@@ -58,6 +58,11 @@ public final class BulwarkNode implements AutoCloseable {
     private final ReplicaHost host;
     private final java.util.Set<Integer> hosted = new java.util.TreeSet<>();
     private final ClientService clients;
+    private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = AdminServer.registry();
+    private final io.micrometer.core.instrument.Timer writeTimer;
+    private final io.micrometer.core.instrument.Timer readTimer;
+    private final io.micrometer.core.instrument.Counter requestErrors;
+    private volatile AdminServer admin;
     private final long startNanos = System.nanoTime();
     private volatile boolean closed;
 
@@ -94,6 +99,12 @@ public final class BulwarkNode implements AutoCloseable {
             throw e;
         }
         this.host = h;
+        this.writeTimer = io.micrometer.core.instrument.Timer.builder("bulwark.client.writes")
+                .description("client writes, from arrival to the answer").register(registry);
+        this.readTimer = io.micrometer.core.instrument.Timer.builder("bulwark.client.reads")
+                .description("linearizable client reads, from arrival to the answer").register(registry);
+        this.requestErrors = io.micrometer.core.instrument.Counter.builder("bulwark.client.errors")
+                .description("client requests answered with an error (redirects included)").register(registry);
         this.clients = c;
     }
 
@@ -121,6 +132,16 @@ public final class BulwarkNode implements AutoCloseable {
             }
             ClusterSpec spec = checkIdentity(config);
             BulwarkNode node = new BulwarkNode(config, spec, lockChannel, lock);
+            if (config.adminAddress() != null) {
+                try {
+                    AdminServer.bind(node, node.registry);
+                    node.admin = new AdminServer(node, config.adminAddress(), node.registry);
+                } catch (IOException | RuntimeException e) {
+                    node.close();
+                    throw new IOException("node " + config.nodeId() + " cannot serve its admin endpoint on "
+                            + config.adminAddress() + ": " + e.getMessage(), e);
+                }
+            }
             LOG.log(System.Logger.Level.INFO, "node " + config.nodeId() + " started on " + dir + ": "
                     + node.hosted.size() + " of " + spec.partitions() + " partitions, clients at "
                     + node.clientAddress() + ", peers at " + node.host.localAddress());
@@ -192,6 +213,16 @@ public final class BulwarkNode implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("node " + nodeId + " is closed", e);
         }
+    }
+
+    /** Where the admin HTTP endpoint listens, or null if it has none. */
+    public InetSocketAddress adminAddress() {
+        AdminServer a = admin;
+        return a == null ? null : a.address();
+    }
+
+    int clientConnections() {
+        return clients.connectionCount();
     }
 
     /** The partitions this node hosts a replica of. */
@@ -278,8 +309,15 @@ public final class BulwarkNode implements AutoCloseable {
             responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, e.getMessage()));
             return;
         }
-        future.whenComplete((result, error) -> responder.respond(error == null ? Wire.okResponse(id, result)
-                : errorFor(id, error)));
+        long start = System.nanoTime();
+        io.micrometer.core.instrument.Timer timer = request.type() == Wire.READ ? readTimer : writeTimer;
+        future.whenComplete((result, error) -> {
+            timer.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (error != null) {
+                requestErrors.increment();
+            }
+            responder.respond(error == null ? Wire.okResponse(id, result) : errorFor(id, error));
+        });
     }
 
     private static byte[] errorFor(long id, Throwable error) {
@@ -309,6 +347,9 @@ public final class BulwarkNode implements AutoCloseable {
             return;
         }
         closed = true;
+        if (admin != null) {
+            admin.close();
+        }
         clients.close();
         host.close();
         try {

@@ -11,8 +11,11 @@ import java.util.Objects;
  * @param spec          the cluster definition; {@code null} to read the copy kept in the data directory
  *                      (a restart)
  * @param tickMs        wall-clock length of a replica tick
+ * @param adminAddress  where the admin HTTP endpoint listens ({@code /health}, {@code /status},
+ *                      {@code /metrics}), or null for none
  */
-public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs) {
+public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs,
+                         java.net.InetSocketAddress adminAddress) {
 
     public static final int DEFAULT_TICK_MS = 10;
 
@@ -27,6 +30,10 @@ public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int t
     }
 
     public static NodeConfig of(int nodeId, Path dataDirectory, ClusterSpec spec) {
-        return new NodeConfig(nodeId, dataDirectory, spec, DEFAULT_TICK_MS);
+        return new NodeConfig(nodeId, dataDirectory, spec, DEFAULT_TICK_MS, null);
+    }
+
+    public NodeConfig withAdminAddress(java.net.InetSocketAddress address) {
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, address);
     }
 }

@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code kill -9} is survived by the log). Prints {@value #READY} and the client address once serving,
  * which is what process launchers wait for.
  *
- * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS]}. The {@code bulwark server}
+ * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT]}. The {@code bulwark server}
  * command is the user-facing form.
  */
 public final class NodeMain {
@@ -24,6 +24,7 @@ public final class NodeMain {
         Path data = null;
         Path cluster = null;
         int tickMs = NodeConfig.DEFAULT_TICK_MS;
+        java.net.InetSocketAddress admin = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -35,14 +36,15 @@ public final class NodeMain {
                 case "--data" -> data = Path.of(v);
                 case "--cluster" -> cluster = Path.of(v);
                 case "--tick-ms" -> tickMs = Integer.parseInt(v);
+                case "--admin" -> admin = parseAddress(v);
                 default -> fail("unknown option " + a);
             }
         }
         if (id == null || data == null) {
-            fail("usage: NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS]");
+            fail("usage: NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT]");
         }
         try {
-            run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs));
+            run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs, admin));
         } catch (IOException | IllegalArgumentException e) {
             fail(e.getMessage());
         }
@@ -57,12 +59,27 @@ public final class NodeMain {
             stopped.countDown();
         }, "bulwark-node-shutdown"));
         System.out.println(READY + " node " + node.nodeId() + " clients " + node.clientAddress().getHostString() + ":"
-                + node.clientAddress().getPort() + " partitions " + node.hostedPartitions().size());
+                + node.clientAddress().getPort() + " partitions " + node.hostedPartitions().size()
+                + (node.adminAddress() == null ? "" : " admin http://" + node.adminAddress().getHostString() + ":"
+                        + node.adminAddress().getPort()));
         System.out.flush();
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Parses {@code host:port}; a bad value → {@link IllegalArgumentException} naming it. */
+    public static java.net.InetSocketAddress parseAddress(String value) {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("'" + value + "' is not host:port");
+        }
+        try {
+            return new java.net.InetSocketAddress(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + value + "' has a bad port");
         }
     }
 

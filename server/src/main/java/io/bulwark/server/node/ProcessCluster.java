@@ -108,6 +108,17 @@ public final class ProcessCluster implements AutoCloseable {
         return seeds;
     }
 
+    /** The port of node {@code id}'s admin HTTP endpoint (chosen at its first start, kept in the directory). */
+    public int adminPort(int id) throws IOException {
+        Path file = dir.resolve("node-" + id + ".admin");
+        if (Files.exists(file)) {
+            return Integer.parseInt(Files.readString(file, StandardCharsets.UTF_8).strip());
+        }
+        int port = freePort();
+        Files.writeString(file, port + "\n", StandardCharsets.UTF_8);
+        return port;
+    }
+
     public Path log(int id) {
         return dir.resolve("node-" + id + ".log");
     }
@@ -207,6 +218,8 @@ public final class ProcessCluster implements AutoCloseable {
         cmd.add(dir.resolve("node-" + id).toString());
         cmd.add("--cluster");
         cmd.add(dir.resolve(ClusterSpec.FILE_NAME).toString());
+        cmd.add("--admin");
+        cmd.add("127.0.0.1:" + adminPort(id));
         Path log = log(id);
         Files.deleteIfExists(log);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

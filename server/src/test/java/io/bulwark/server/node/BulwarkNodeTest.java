@@ -115,6 +115,40 @@ class BulwarkNodeTest {
     }
 
     @Test
+    void theAdminEndpointReportsHealthStatusAndPrometheusMetrics() throws Exception {
+        cluster = new LocalCluster(dir, 3, 4, 3);
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            client.put(b("k"), b("v"));
+            assertThat(client.get(b("k"))).isEqualTo(b("v"));
+        }
+        BulwarkNode node = cluster.nodes.get(1);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String base = "http://127.0.0.1:" + node.adminAddress().getPort();
+        java.net.http.HttpResponse<String> health = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(base + "/health")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("\"status\":\"up\"");
+        String status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/status")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(status).contains("\"node\":1").contains("\"partition\":3").contains("\"groupCommits\"");
+        String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("bulwark_log_fsyncs_total").contains("bulwark_partitions_hosted 4.0")
+                .contains("bulwark_up 1.0");
+        double total = 0;
+        for (BulwarkNode n : cluster.nodes.values()) {
+            String m = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                    + n.adminAddress().getPort() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .body();
+            java.util.regex.Matcher c = java.util.regex.Pattern.compile("bulwark_client_writes_seconds_count (\\S+)")
+                    .matcher(m);
+            assertThat(c.find()).isTrue();
+            total += Double.parseDouble(c.group(1));
+        }
+        assertThat(total).as("the write was timed where it arrived (redirects included)").isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
     void aDataDirectoryRemembersItsNodeAndCluster() throws Exception {
         cluster = new LocalCluster(dir, 3, 2, 3);
         cluster.stop(2);

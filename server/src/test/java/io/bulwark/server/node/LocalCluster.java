@@ -39,7 +39,8 @@ final class LocalCluster implements AutoCloseable {
     }
 
     BulwarkNode start(int id) throws IOException {
-        BulwarkNode n = BulwarkNode.start(NodeConfig.of(id, base.resolve("node-" + id), spec));
+        BulwarkNode n = BulwarkNode.start(NodeConfig.of(id, base.resolve("node-" + id), spec)
+                .withAdminAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
         nodes.put(id, n);
         return n;
     }

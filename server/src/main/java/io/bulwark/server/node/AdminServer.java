@@ -1,0 +1,150 @@
+package io.bulwark.server.node;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.bulwark.client.protocol.NodeStatus;
+import io.bulwark.server.replication.DriverMetrics;
+import io.bulwark.server.replication.TransportStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * A node's admin HTTP endpoint (plain HTTP on its own port, meant for operators and monitoring on a trusted
+ * network):
+ * <ul>
+ *   <li>{@code GET /health}: {@code 200 {"status":"up",...}} while the node's replicas run, {@code 503} once
+ *       they stopped on a fatal error (e.g. a failed fsync);</li>
+ *   <li>{@code GET /status}: the node's partitions (role, leader, chosen and applied index, lag behind the
+ *       leader where this node leads), log and transport counters, as JSON;</li>
+ *   <li>{@code GET /metrics}: the same counters and client request timings in Prometheus text format
+ *       (Micrometer).</li>
+ * </ul>
+ * Thread-safety: thread-safe.
+ */
+final class AdminServer implements AutoCloseable {
+
+    private final BulwarkNode node;
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    AdminServer(BulwarkNode node, InetSocketAddress bind, PrometheusMeterRegistry registry) throws IOException {
+        this.node = node;
+        this.server = HttpServer.create(bind, 16);
+        this.executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "bulwark-node-" + node.nodeId() + "-admin");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/health", ex -> {
+            boolean up = node.replicas().isRunning();
+            respond(ex, up ? 200 : 503, "application/json", "{\"status\":\"" + (up ? "up" : "failed") + "\",\"node\":"
+                    + node.nodeId() + (up ? "" : ",\"error\":" + json(node.replicas().failure().map(String::valueOf)
+                    .orElse("stopped"))) + "}");
+        });
+        server.createContext("/status", ex -> respond(ex, 200, "application/json", statusJson()));
+        server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+                registry.scrape()));
+        server.createContext("/", ex -> respond(ex, 404, "text/plain", "endpoints: /health /status /metrics\n"));
+        server.start();
+    }
+
+    /** Registers the node's gauges and counters in {@code registry}. */
+    static void bind(BulwarkNode node, PrometheusMeterRegistry registry) {
+        counter(registry, node, "bulwark.log.fsyncs", "fsyncs of the node's shared write-ahead log", m -> m.fsyncs());
+        counter(registry, node, "bulwark.log.group.commits", "group commits (one fsync covering every partition)",
+                m -> m.groupCommits());
+        counter(registry, node, "bulwark.log.readies.synced", "replica outputs made durable by group commits",
+                m -> m.readiesSynced());
+        counter(registry, node, "bulwark.commands.applied", "client commands applied (duplicates excluded)",
+                m -> m.commandsApplied());
+        counter(registry, node, "bulwark.commands.proposed", "client commands proposed as leader",
+                m -> m.commandsProposed());
+        counter(registry, node, "bulwark.peer.inbox.dropped", "peer messages dropped on a full inbox",
+                m -> m.messagesDropped());
+        transport(registry, node, "bulwark.peer.messages.sent", t -> t.messagesSent());
+        transport(registry, node, "bulwark.peer.messages.received", t -> t.messagesReceived());
+        transport(registry, node, "bulwark.peer.write.batches", t -> t.writeBatches());
+        Gauge.builder("bulwark.partitions.hosted", node, n -> n.hostedPartitions().size())
+                .description("partitions this node holds a replica of").register(registry);
+        Gauge.builder("bulwark.partitions.led", node, n -> n.status().partitions().stream()
+                .filter(r -> r.role().equals("LEADER")).count()).description("partitions this node leads").register(registry);
+        Gauge.builder("bulwark.up", node, n -> n.replicas().isRunning() ? 1 : 0)
+                .description("1 while the node's replicas run").register(registry);
+    }
+
+    private static void counter(PrometheusMeterRegistry registry, BulwarkNode node, String name, String help,
+                                ToDoubleFunction<DriverMetrics> f) {
+        FunctionCounter.builder(name, node, n -> f.applyAsDouble(n.replicas().metrics())).description(help)
+                .register(registry);
+    }
+
+    private static void transport(PrometheusMeterRegistry registry, BulwarkNode node, String name,
+                                  ToDoubleFunction<TransportStats> f) {
+        FunctionCounter.builder(name, node, n -> f.applyAsDouble(n.replicas().transportStats())).register(registry);
+    }
+
+    static PrometheusMeterRegistry registry() {
+        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private String statusJson() {
+        NodeStatus s = node.status();
+        DriverMetrics m = node.replicas().metrics();
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\"node\":").append(s.nodeId()).append(",\"up\":").append(node.replicas().isRunning())
+                .append(",\"uptimeMs\":").append(s.uptimeMs())
+                .append(",\"clientConnections\":").append(node.clientConnections())
+                .append(",\"log\":{\"fsyncs\":").append(m.fsyncs()).append(",\"groupCommits\":").append(m.groupCommits())
+                .append(",\"readiesPerGroupCommit\":").append(String.format(java.util.Locale.ROOT, "%.2f",
+                        m.readiesPerGroupCommit()))
+                .append(",\"commandsApplied\":").append(m.commandsApplied()).append("},\"partitions\":[");
+        boolean first = true;
+        for (NodeStatus.Replica r : s.partitions()) {
+            sb.append(first ? "" : ",").append("{\"partition\":").append(r.partition()).append(",\"role\":\"")
+                    .append(r.role()).append("\",\"leader\":").append(r.leaderHint()).append(",\"chosenIndex\":")
+                    .append(r.chosenIndex()).append(",\"appliedIndex\":").append(r.appliedIndex())
+                    .append(",\"applyLag\":").append(Math.max(0, r.chosenIndex() - r.appliedIndex()))
+                    .append(",\"replicas\":").append(java.util.Arrays.toString(node.topology().replicas()[r.partition()])
+                            .replace(" ", "")).append('}');
+            first = false;
+        }
+        return sb.append("]}").toString();
+    }
+
+    private static String json(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", " ") + "\"";
+    }
+
+    private static void respond(HttpExchange ex, int code, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+            bytes = "only GET\n".getBytes(StandardCharsets.UTF_8);
+            code = 405;
+        }
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(code, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
