@@ -59,6 +59,8 @@ public final class BulwarkClient implements AutoCloseable {
     public static final int MAX_VALUE_BYTES = 60 << 10;
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** How often request deadlines are checked: an attempt's timeout is honoured to within this. */
+    private static final long EXPIRY_SWEEP_MS = 20;
 
     private final ClientOptions options;
     private volatile Topology topology;
@@ -90,6 +92,13 @@ public final class BulwarkClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        // One sweep for every connection's request deadlines instead of a timer task per request.
+        timer.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            for (NodeConnection c : connections.values()) {
+                c.expire(now);
+            }
+        }, EXPIRY_SWEEP_MS, EXPIRY_SWEEP_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -104,7 +113,7 @@ public final class BulwarkClient implements AutoCloseable {
             InetSocketAddress resolved = new InetSocketAddress(seed.getHostString(), seed.getPort());
             try (NodeConnection c = NodeConnection.open(-1, resolved, (int) options.connectTimeout().toMillis())) {
                 long id = c.nextRequestId();
-                Wire.Response r = c.send(id, Wire.topologyRequest(id))
+                Wire.Response r = c.send(id, Wire.topologyRequest(id), options.attemptTimeout().toNanos() * 3)
                         .get(options.attemptTimeout().toMillis() * 3, TimeUnit.MILLISECONDS);
                 if (r.status() != Wire.OK) {
                     failures.add(seed + ": " + r.message());
@@ -241,8 +250,8 @@ public final class BulwarkClient implements AutoCloseable {
         try {
             NodeConnection c = connection(nodeId);
             long id = c.nextRequestId();
-            Wire.Response r = c.send(id, Wire.statusRequest(id)).get(options.attemptTimeout().toMillis(),
-                    TimeUnit.MILLISECONDS);
+            Wire.Response r = c.send(id, Wire.statusRequest(id), options.attemptTimeout().toNanos())
+                    .get(options.attemptTimeout().toMillis(), TimeUnit.MILLISECONDS);
             if (r.status() != Wire.OK) {
                 throw new UnavailableException("node " + nodeId + ": " + r.message());
             }
@@ -337,9 +346,8 @@ public final class BulwarkClient implements AutoCloseable {
         byte[] payload = op.write ? Wire.writeRequest(id, op.partition, op.session.clientId, op.sequence, op.command)
                 : Wire.readRequest(id, op.partition, op.command);
         long attemptNanos = Math.min(options.attemptTimeout().toNanos(), Math.max(1, op.deadline - now));
-        c.send(id, payload).orTimeout(attemptNanos, TimeUnit.NANOSECONDS).whenComplete((r, error) -> {
+        c.send(id, payload, attemptNanos).whenComplete((r, error) -> {
             if (error != null) {
-                c.forget(id);
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                 op.lastError = cause instanceof java.util.concurrent.TimeoutException
                         ? "node " + target + " did not answer within " + TimeUnit.NANOSECONDS.toMillis(attemptNanos) + " ms"

@@ -28,7 +28,11 @@ final class NodeConnection implements AutoCloseable {
 
     private final int nodeId;
     private final SocketChannel channel;
-    private final Map<Long, CompletableFuture<Wire.Response>> pending = new ConcurrentHashMap<>();
+    /** A request in flight and when it gives up. */
+    private record Pending(CompletableFuture<Wire.Response> future, long deadlineNanos) {
+    }
+
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final LinkedBlockingQueue<byte[]> out = new LinkedBlockingQueue<>();
     private final AtomicLong nextId = new AtomicLong();
     private final Thread reader;
@@ -78,14 +82,18 @@ final class NodeConnection implements AutoCloseable {
         return nextId.incrementAndGet();
     }
 
-    /** Sends a request payload whose id is {@code id}; the future completes with its answer or fails. */
-    CompletableFuture<Wire.Response> send(long id, byte[] payload) {
+    /**
+     * Sends a request payload whose id is {@code id}; the future completes with its answer, or fails with an
+     * {@link IOException} if the connection breaks, or a {@link java.util.concurrent.TimeoutException} once
+     * {@code timeoutNanos} pass (checked by {@link #expire}, so no timer task is scheduled per request).
+     */
+    CompletableFuture<Wire.Response> send(long id, byte[] payload, long timeoutNanos) {
         CompletableFuture<Wire.Response> f = new CompletableFuture<>();
         if (closed) {
             f.completeExceptionally(brokenException());
             return f;
         }
-        pending.put(id, f);
+        pending.put(id, new Pending(f, System.nanoTime() + timeoutNanos));
         out.add(payload);
         if (closed && pending.remove(id) != null) {
             f.completeExceptionally(brokenException());
@@ -93,9 +101,14 @@ final class NodeConnection implements AutoCloseable {
         return f;
     }
 
-    /** Forgets a request that timed out, so a late answer is dropped. */
-    void forget(long id) {
-        pending.remove(id);
+    /** Fails every request whose deadline passed; a late answer to one is then dropped. */
+    void expire(long now) {
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            if (now - e.getValue().deadlineNanos() >= 0 && pending.remove(e.getKey(), e.getValue())) {
+                e.getValue().future().completeExceptionally(new java.util.concurrent.TimeoutException(
+                        "node " + nodeId + " did not answer in time"));
+            }
+        }
     }
 
     private IOException brokenException() {
@@ -119,9 +132,9 @@ final class NodeConnection implements AutoCloseable {
                     fail(new IOException("node " + nodeId + " sent a malformed answer: " + e.getMessage()));
                     return;
                 }
-                CompletableFuture<Wire.Response> f = pending.remove(r.id());
-                if (f != null) {
-                    f.complete(r);
+                Pending p = pending.remove(r.id());
+                if (p != null) {
+                    p.future().complete(r);
                 }
             }
         } catch (IOException e) {
@@ -193,9 +206,9 @@ final class NodeConnection implements AutoCloseable {
         writer.interrupt();
         IOException e = brokenException();
         for (Long id : List.copyOf(pending.keySet())) {
-            CompletableFuture<Wire.Response> f = pending.remove(id);
-            if (f != null) {
-                f.completeExceptionally(e);
+            Pending p = pending.remove(id);
+            if (p != null) {
+                p.future().completeExceptionally(e);
             }
         }
         out.clear();

@@ -77,7 +77,8 @@ public final class BulwarkNode implements AutoCloseable {
         for (int p = 0; p < spec.partitions(); p++) {
             int[] replicas = baseTopology.replicas()[p];
             if (contains(replicas, nodeId)) {
-                groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), KvStateMachine::new));
+                groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), KvStateMachine::new,
+                        replicas[0] == nodeId));
                 hosted.add(p);
             }
         }

@@ -101,8 +101,17 @@ public final class ReplicaHost implements AutoCloseable {
     static final String OLD_LOG_DIRECTORY = "paxos";
     static final String LOCK_FILE = "LOCK";
 
-    /** One group this host runs a replica of. */
-    public record GroupSpec(int group, Membership membership, Supplier<StateMachine> stateMachine) {
+    /**
+     * One group this host runs a replica of. {@code preferredLeader}: this replica should lead the group when
+     * all are healthy (a node hosting many groups spreads leadership, and with it the leader's work, by
+     * preferring each group's primary); it starts its first election timer one timeout ahead, nothing more.
+     */
+    public record GroupSpec(int group, Membership membership, Supplier<StateMachine> stateMachine,
+                            boolean preferredLeader) {
+        public GroupSpec(int group, Membership membership, Supplier<StateMachine> stateMachine) {
+            this(group, membership, stateMachine, false);
+        }
+
         public GroupSpec {
             Objects.requireNonNull(membership, "membership");
             Objects.requireNonNull(stateMachine, "stateMachine");
@@ -191,6 +200,8 @@ public final class ReplicaHost implements AutoCloseable {
         final ExactlyOnceStateMachine machine;
         final SharedLog.Group log;
         final boolean soleMember;
+        final boolean preferredLeader;
+        boolean headStartGiven;
         final Map<ClientKey, CompletableFuture<byte[]>> pendingCommands = new HashMap<>();
         final Map<Long, PendingRead> pendingReads = new HashMap<>();
         final TreeMap<Long, List<PendingRead>> readsAwaitingApply = new TreeMap<>();
@@ -209,6 +220,7 @@ public final class ReplicaHost implements AutoCloseable {
                     log.recovered());
             this.machine = new ExactlyOnceStateMachine(spec.stateMachine().get(), config.maxSessions());
             this.soleMember = spec.membership().all().equals(Set.of(nodeId));
+            this.preferredLeader = spec.preferredLeader();
             this.status = new DriverStatus(nodeId, true, replica.role(), hint(), replica.chosenIndex(), 0);
         }
 
@@ -531,6 +543,14 @@ public final class ReplicaHost implements AutoCloseable {
                     for (GroupState g : groups.values()) {
                         if (peersKnown || g.soleMember) {
                             g.replica.tick();
+                            if (g.preferredLeader && !g.headStartGiven) {
+                                // The preferred leader's first election timer runs one timeout ahead, so it
+                                // usually campaigns first; afterwards it is an ordinary replica.
+                                g.headStartGiven = true;
+                                for (int i = 1; i < config.replicaOptions().electionTimeoutTicks(); i++) {
+                                    g.replica.tick();
+                                }
+                            }
                             dirty.add(g);
                         }
                     }
