@@ -1,0 +1,12 @@
+/**
+ * {@code bench kv}: Bulwark's replicated key-value store against etcd, both real three-node clusters on
+ * loopback with fsync durability, driven by the same Java load generator in the same run.
+ *
+ * <ul>
+ *   <li>{@link io.bulwark.bench.kv.KvEngine}: what is measured; one implementation per system.</li>
+ *   <li>{@link io.bulwark.bench.kv.OpenLoopLoad}: the load generator: a closed loop to find an engine's
+ *       capacity, then an open loop at a fixed rate with latency from the intended start (coordinated omission
+ *       corrected), into HdrHistogram.</li>
+ * </ul>
+ */
+package io.bulwark.bench.kv;
