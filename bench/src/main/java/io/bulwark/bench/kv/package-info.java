@@ -7,6 +7,8 @@
  *   <li>{@link io.bulwark.bench.kv.OpenLoopLoad}: the load generator: a closed loop to find an engine's
  *       capacity, then an open loop at a fixed rate with latency from the intended start (coordinated omission
  *       corrected), into HdrHistogram.</li>
+ *   <li>{@link io.bulwark.bench.kv.FailoverProbe}: writes through a {@code kill -9} of the leader and measures
+ *       how long until writes resume.</li>
  * </ul>
  */
 package io.bulwark.bench.kv;
