@@ -3,7 +3,10 @@
  * loopback with fsync durability, driven by the same Java load generator in the same run.
  *
  * <ul>
- *   <li>{@link io.bulwark.bench.kv.KvEngine}: what is measured; one implementation per system.</li>
+ *   <li>{@link io.bulwark.bench.kv.KvEngine}: what is measured; one implementation per system.
+ *       {@link io.bulwark.bench.kv.EtcdEngine} is etcd through jetcd, on an
+ *       {@link io.bulwark.bench.kv.EtcdCluster} of three {@code etcd} processes (Debian {@code etcd-server},
+ *       installed if missing).</li>
  *   <li>{@link io.bulwark.bench.kv.OpenLoopLoad}: the load generator: a closed loop to find an engine's
  *       capacity, then an open loop at a fixed rate with latency from the intended start (coordinated omission
  *       corrected), into HdrHistogram.</li>
