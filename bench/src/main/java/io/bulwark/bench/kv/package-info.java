@@ -12,6 +12,7 @@
  *       corrected), into HdrHistogram.</li>
  *   <li>{@link io.bulwark.bench.kv.FailoverProbe}: writes through a {@code kill -9} of the leader and measures
  *       how long until writes resume.</li>
+ *   <li>{@link io.bulwark.bench.kv.EtcdOnlyBench}: the etcd half runnable alone.</li>
  * </ul>
  */
 package io.bulwark.bench.kv;
