@@ -99,8 +99,10 @@ public final class EtcdCluster implements AutoCloseable {
     private final HttpClient http;
     private final List<Member> members = new ArrayList<>();
     private final Thread cleanupOnExit;
+    /** Guards {@link #stopped} and every process start, so that nothing starts after the cleanup. */
+    private final Object lifecycle = new Object();
+    private boolean stopped;
     private Member killed;
-    private boolean closed;
 
     private EtcdCluster(Path binary, String version, Path runDirectory, Options options) {
         this.binary = binary;
@@ -235,10 +237,6 @@ public final class EtcdCluster implements AutoCloseable {
     /** Kills every member and deletes the run directory. Idempotent. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
         destroyEverything();
         try {
             Runtime.getRuntime().removeShutdownHook(cleanupOnExit);
@@ -356,10 +354,19 @@ public final class EtcdCluster implements AutoCloseable {
                 .collect(Collectors.joining("; "));
     }
 
-    /** Kills what runs and deletes the run directory; for close() and the shutdown hook. */
+    /**
+     * Kills what runs and deletes the run directory, once; for close() and the shutdown hook. The hook runs
+     * while the control thread may still be in a restart: after this, {@link Member#launch} refuses.
+     */
     private void destroyEverything() {
-        for (Member m : members) {
-            m.destroy();
+        synchronized (lifecycle) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            for (Member m : members) {
+                m.destroy();
+            }
         }
         try {
             deleteRecursively(runDirectory);
@@ -459,7 +466,13 @@ public final class EtcdCluster implements AutoCloseable {
             // ETCD_* variables would override the flags above (e.g. ETCD_UNSAFE_NO_FSYNC); none are inherited.
             Map<String, String> environment = builder.environment();
             environment.keySet().removeIf(k -> k.startsWith("ETCD_"));
-            process = builder.start();
+            synchronized (lifecycle) {
+                if (stopped) {
+                    throw new IllegalStateException("the etcd cluster is closed (or the JVM is exiting); not starting"
+                            + " member " + name);
+                }
+                process = builder.start();
+            }
         }
 
         /** SIGKILL and wait for the exit; best effort (used at close). */
