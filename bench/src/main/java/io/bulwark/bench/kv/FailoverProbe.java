@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -121,7 +122,9 @@ public final class FailoverProbe {
     private final AtomicLong sent = new AtomicLong();
     private final LongAdder failed = new LongAdder();
     private final LongAdder skipped = new LongAdder();
-    private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Every write's completion handler, done once the write's outcome is counted; for the final drain. */
+    private final Set<CompletableFuture<Void>> outcomes = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> firstAcknowledged = new CompletableFuture<>();
     private final CompletableFuture<Void> resumed = new CompletableFuture<>();
     private volatile long killedAtNanos = NOT_YET;
@@ -188,7 +191,10 @@ public final class FailoverProbe {
                 writer.cancel(false);
                 stoppedAtNanos = System.nanoTime();
             }
-            awaitQuietly(CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)),
+            // After this no tick runs, so the set of outcomes is complete.
+            scheduler.shutdown();
+            scheduler.awaitTermination(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            awaitQuietly(CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)),
                     Duration.ofSeconds(WRITE_TIMEOUT_SECONDS + 1));
         } catch (IOException | TimeoutException | InterruptedException | RuntimeException e) {
             scheduler.shutdownNow();
@@ -214,7 +220,7 @@ public final class FailoverProbe {
         if (seq >= capacity) {
             return;
         }
-        if (inFlight.size() >= options.maxInFlight()) {
+        if (inFlight.get() >= options.maxInFlight()) {
             skipped.increment();
             return;
         }
@@ -228,21 +234,22 @@ public final class FailoverProbe {
         } catch (RuntimeException e) {
             write = CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<Void> tracked = write.copy().orTimeout(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        inFlight.add(tracked);
-        tracked.whenComplete((ok, error) -> {
-            inFlight.remove(tracked);
+        inFlight.incrementAndGet();
+        // handle(), not whenComplete(): the drain waits for these stages, which complete after the counting.
+        outcomes.add(write.copy().orTimeout(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS).handle((ok, error) -> {
             if (error != null) {
                 failed.increment();
-                return;
+            } else {
+                ackedAtNanos.set((int) seq, System.nanoTime());
+                firstAcknowledged.complete(null);
+                long kill = killedAtNanos;
+                if (kill != NOT_YET && now - kill >= 0) {
+                    resumed.complete(null);
+                }
             }
-            ackedAtNanos.set((int) seq, System.nanoTime());
-            firstAcknowledged.complete(null);
-            long kill = killedAtNanos;
-            if (kill != NOT_YET && now - kill >= 0) {
-                resumed.complete(null);
-            }
-        });
+            inFlight.decrementAndGet();
+            return null;
+        }));
     }
 
     private void checkResumed() {
