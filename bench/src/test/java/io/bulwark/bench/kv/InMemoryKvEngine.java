@@ -30,6 +30,8 @@ final class InMemoryKvEngine implements KvEngine {
     private final AtomicLong operations = new AtomicLong();
     /** Puts sent before this fail; null until the first kill. */
     private volatile Long outageEndNanos;
+    /** Every call in order, as {@code "get <key>"} or {@code "put <key>"}. */
+    final java.util.Queue<String> calls = new java.util.concurrent.ConcurrentLinkedQueue<>();
     final AtomicInteger kills = new AtomicInteger();
     final AtomicInteger restarts = new AtomicInteger();
     private volatile boolean down;
@@ -60,6 +62,7 @@ final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public CompletableFuture<Void> put(byte[] key, byte[] value) {
+        calls.add("put " + new String(key, java.nio.charset.StandardCharsets.ISO_8859_1));
         long sentAt = System.nanoTime();
         return answer(() -> {
             Long outageEnd = outageEndNanos;
@@ -73,6 +76,7 @@ final class InMemoryKvEngine implements KvEngine {
 
     @Override
     public CompletableFuture<byte[]> get(byte[] key) {
+        calls.add("get " + new String(key, java.nio.charset.StandardCharsets.ISO_8859_1));
         return answer(() -> map.get(ByteBuffer.wrap(key)));
     }
 

@@ -9,6 +9,7 @@ import io.bulwark.bench.kv.OpenLoopLoad.Mode;
 import io.bulwark.bench.kv.OpenLoopLoad.Result;
 import io.bulwark.bench.kv.OpenLoopLoad.Workload;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -75,7 +76,8 @@ class OpenLoopLoadTest {
             assertThat(r.offeredPerSecond()).isNaN();
             assertThat(r.unserved()).isZero();
             assertThat(r.keptUp()).isTrue();
-            assertThat(r.opsPerSecond()).isBetween(400.0, 801.0);
+            // The upper bound is exact; the lower one leaves room for a busy machine's timer.
+            assertThat(r.opsPerSecond()).isBetween(200.0, 801.0);
             assertThat(r.p50Ms()).isGreaterThanOrEqualTo(5.0).isLessThan(100);
         }
     }
@@ -120,16 +122,25 @@ class OpenLoopLoadTest {
     }
 
     @Test
-    void theSameSeedSendsTheSameOperations() throws Exception {
-        // Zero warm-up, one client, closed loop: the n-th operation's kind only depends on the seed.
+    void theSameSeedSendsTheSameOperationsToEveryEngine() throws Exception {
+        // One client: its n-th operation and key depend only on the seed. The runs may differ in length by an
+        // operation or two at the window's edge, so their common prefix is compared.
         try (InMemoryKvEngine a = InMemoryKvEngine.withDelay(Duration.ofMillis(1));
-             InMemoryKvEngine b = InMemoryKvEngine.withDelay(Duration.ofMillis(1))) {
+             InMemoryKvEngine b = InMemoryKvEngine.withDelay(Duration.ofMillis(1));
+             InMemoryKvEngine c = InMemoryKvEngine.withDelay(Duration.ofMillis(1))) {
             Workload w = workload(1, Mix.GET_90_PUT_10, Duration.ZERO, Duration.ofMillis(300)).withSeed(7);
-            Result first = OpenLoopLoad.openLoop(a, w, 100);
-            Result second = OpenLoopLoad.openLoop(b, w, 100);
-            long n = Math.min(first.operations(), second.operations());
+            OpenLoopLoad.openLoop(a, w, 200);
+            OpenLoopLoad.closedLoop(b, w);
+            OpenLoopLoad.openLoop(c, w.withSeed(8), 200);
+            List<String> first = List.copyOf(a.calls);
+            List<String> second = List.copyOf(b.calls);
+            int n = Math.min(first.size(), second.size());
             assertThat(n).isGreaterThan(20);
-            assertThat(Math.abs(first.puts() - second.puts())).isLessThanOrEqualTo(1);
+            assertThat(first.subList(0, n)).isEqualTo(second.subList(0, n));
+            assertThat(first).anyMatch(call -> call.startsWith("put ")).anyMatch(call -> call.startsWith("get "));
+            List<String> otherSeed = List.copyOf(c.calls);
+            int m = Math.min(first.size(), otherSeed.size());
+            assertThat(otherSeed.subList(0, m)).isNotEqualTo(first.subList(0, m));
         }
     }
 
