@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite against its peers in one run and print the ratio table.",
         subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class, BenchCommand.Lock.class,
-            BenchCommand.Paxos.class})
+            BenchCommand.Paxos.class, BenchCommand.Kv.class})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -126,6 +126,65 @@ final class BenchCommand implements Runnable {
                     io.bulwark.bench.paxos.PaxosBench.run(o, json ? System.err : System.out);
             System.out.println();
             System.out.print(json ? report.toJson() : report.toText());
+            System.out.flush();
+            return 0;
+        }
+    }
+
+    /** {@code bulwark bench kv}. */
+    @Command(name = "kv", mixinStandardHelpOptions = true,
+            description = {"A 3-node Bulwark cluster vs a 3-member etcd cluster in one run, same load generator:",
+                "put-only and 90/10 get/put at 1, 16 and 256 clients (capacity, then latency at a common rate),",
+                "the failover gap after kill -9 of a leader, and the share a fourth node takes. About 6 minutes.",
+                "Installs the Debian package etcd-server with apt-get if etcd is not on the PATH."})
+    static final class Kv implements Callable<Integer> {
+
+        @picocli.CommandLine.Mixin
+        QuickOption options;
+
+        @Option(names = "--clients", split = ",", paramLabel = "N", description = "Concurrency levels (default: 1,16,256).")
+        java.util.List<Integer> clients;
+
+        @Option(names = "--seconds", paramLabel = "S", description = "Open-loop seconds per cell (default: 10).")
+        Double seconds;
+
+        @Option(names = "--saturation", paramLabel = "S", description = "Closed-loop seconds per cell (default: 5).")
+        Double saturation;
+
+        @Option(names = "--no-failover", description = "Skip the kill -9 failover probe.")
+        boolean noFailover;
+
+        @Option(names = "--dir", paramLabel = "DIR", description = "Parent directory for both clusters' data "
+                + "(default: the temporary directory; deleted after).")
+        java.nio.file.Path dir;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            io.bulwark.bench.kv.EtcdOnlyBench.Options o = options.quick
+                    ? io.bulwark.bench.kv.EtcdOnlyBench.Options.quickRun()
+                    : io.bulwark.bench.kv.EtcdOnlyBench.Options.defaults();
+            try {
+                if (clients != null) {
+                    o = o.withClients(clients);
+                }
+                if (seconds != null || saturation != null) {
+                    o = o.withDurations(o.warmup(), saturation == null ? o.saturation()
+                            : java.time.Duration.ofMillis(Math.round(saturation * 1000)), seconds == null ? o.latency()
+                            : java.time.Duration.ofMillis(Math.round(seconds * 1000)));
+                }
+                o = o.withFailover(!noFailover);
+                if (dir != null) {
+                    o = o.withParentDirectory(dir);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            io.bulwark.bench.kv.KvBench.Report report = io.bulwark.bench.kv.KvBench.run(o, System.out);
+            System.out.println();
+            System.out.print(report.toText());
             System.out.flush();
             return 0;
         }

@@ -41,7 +41,7 @@ final class ClusterChapter {
         ProcessCluster cluster = null;
         try {
             long t0 = System.nanoTime();
-            cluster = ProcessCluster.create(dir.resolve("cluster"), NODES, PARTITIONS, 3, ClusterJvm.nodeArgs(), null);
+            cluster = ProcessCluster.create(dir.resolve("cluster"), NODES, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS, null);
             out.printf(Locale.ROOT, "  started %d node processes (%d partitions x 3 replicas, each its own Paxos group)"
                     + " in %.1f s%n", NODES, PARTITIONS, (System.nanoTime() - t0) / 1e9);
             try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {

@@ -69,7 +69,7 @@ final class ClusterCommand implements Runnable {
                         + "; 'bulwark cluster down' stops it");
             }
             ProcessCluster cluster = ProcessCluster.create(dir.dir, nodes, partitions, replicationFactor,
-                    ClusterJvm.nodeArgs(), System.out);
+                    ProcessCluster.DEFAULT_JVM_ARGS, System.out);
             System.out.println();
             System.out.println("cluster up: " + nodes + " nodes, " + partitions + " partitions x " + replicationFactor
                     + " replicas, in " + cluster.directory());

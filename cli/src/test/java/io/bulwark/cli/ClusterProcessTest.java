@@ -33,7 +33,7 @@ class ClusterProcessTest {
 
     @Test
     void killPauseAndRestartUnderLoadLoseNothingAndStayLinearizable() throws Exception {
-        cluster = ProcessCluster.create(dir.resolve("cluster"), 3, 8, 3, ClusterJvm.nodeArgs(), null);
+        cluster = ProcessCluster.create(dir.resolve("cluster"), 3, 8, 3, ProcessCluster.DEFAULT_JVM_ARGS, null);
         try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             ClusterWorkload load = new ClusterWorkload(client, 6, 8, 42);
             load.start();

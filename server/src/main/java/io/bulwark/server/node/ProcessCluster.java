@@ -28,6 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ProcessCluster implements AutoCloseable {
 
+    /** JVM options for node processes: small heaps and the serial collector, so a laptop runs several nodes. */
+    public static final List<String> DEFAULT_JVM_ARGS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-Xss512k");
+
     private static final long READY_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final long STOP_TIMEOUT_MS = 10_000;
 
