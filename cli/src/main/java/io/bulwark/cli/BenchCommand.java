@@ -134,8 +134,8 @@ final class BenchCommand implements Runnable {
     /** {@code bulwark bench kv}. */
     @Command(name = "kv", mixinStandardHelpOptions = true,
             description = {"A 3-node Bulwark cluster vs a 3-member etcd cluster in one run, same load generator:",
-                "put-only and 90/10 get/put at 1, 16 and 256 clients (capacity, then latency at a common rate),",
-                "the failover gap after kill -9 of a leader, and the share a fourth node takes. About 6 minutes.",
+                "put-only, 90/10 get/put and get-only at 1, 16 and 256 clients (capacity, then latency at a common",
+                "rate), the failover gap after kill -9 of a leader, and the share a fourth node takes. About 9 minutes.",
                 "Installs the Debian package etcd-server with apt-get if etcd is not on the PATH."})
     static final class Kv implements Callable<Integer> {
 

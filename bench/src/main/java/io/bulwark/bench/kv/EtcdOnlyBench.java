@@ -78,8 +78,8 @@ public final class EtcdOnlyBench {
         }
 
         /**
-         * 1, 16 and 256 clients; put-only and 90/10 get/put; 2 s warm-up, 5 s closed loop, 10 s open loop at 80%;
-         * 100-byte values, 1,000 keys; failover probe on. About 2 minutes of load.
+         * 1, 16 and 256 clients; put-only, 90/10 get/put and get-only; 2 s warm-up, 5 s closed loop, 10 s open loop at 80%;
+         * 100-byte values, 1,000 keys; failover probe on. About 3 minutes of load per engine.
          */
         public static Options defaults() {
             return new Options(List.of(1, 16, 256), List.of(OpenLoopLoad.Mix.values()), Duration.ofSeconds(2),

@@ -65,7 +65,9 @@ public final class OpenLoopLoad {
         /** Every operation is a put. */
         PUT_ONLY("put-only", 0.0),
         /** 90% linearizable gets, 10% puts, chosen at random per operation (seeded). */
-        GET_90_PUT_10("90/10 get/put", 0.9);
+        GET_90_PUT_10("90/10 get/put", 0.9),
+        /** Every operation is a linearizable get (of preloaded keys). */
+        GET_ONLY("get-only", 1.0);
 
         private final String label;
         private final double getFraction;
