@@ -78,6 +78,10 @@ final class ClusterChapter {
                 "balance of bob".getBytes(StandardCharsets.UTF_8));
         out.println("  read back with its CRC32C checked on the node and on the wire: " + (readBack ? "ok" : "WRONG"));
         ok &= readBack;
+        boolean refused = damagedValueIsRefused(client);
+        out.println("  a put whose value does not match its CRC32C (damaged on the way) is refused and stores"
+                + " nothing: " + (refused ? "yes" : "NO"));
+        ok &= refused;
 
         ClusterWorkload load = new ClusterWorkload(client, WORKERS, 16, 7);
         load.start();
@@ -111,6 +115,43 @@ final class ClusterChapter {
         }
         ok &= verdict.ok() && load.unexpected().isEmpty();
         return ok;
+    }
+
+    /**
+     * Sends, below the client library (which always computes the checksum itself), a put whose value was
+     * "damaged" after its CRC32C was computed, to the key's leader; the node must answer Corrupt and the key
+     * must stay absent.
+     */
+    static boolean damagedValueIsRefused(BulwarkClient client) throws IOException {
+        byte[] key = "damaged-in-flight".getBytes(StandardCharsets.UTF_8);
+        byte[] value = "the value as written".getBytes(StandardCharsets.UTF_8);
+        int crc = io.bulwark.core.Checksums.crc32c(value);
+        value[4] ^= 0x01; // one bit flipped after the checksum was taken
+        byte[] command = new io.bulwark.paxos.kv.KvCommand.Put(key, value, crc).encode();
+        int p = client.partitionOf(key);
+        client.get(key); // makes sure the partition has a leader and the client knows it
+        int leader = client.topology().leaderHints()[p];
+        Topology.Member m = client.topology().member(leader);
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(m.clientAddress())) {
+            java.nio.ByteBuffer pre = io.bulwark.client.protocol.Wire.preamble();
+            while (pre.hasRemaining()) {
+                ch.write(pre);
+            }
+            byte[] request = io.bulwark.client.protocol.Wire.writeRequest(1, p, 0x5eed_0001L, 1, command);
+            java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocate(io.bulwark.client.protocol.Wire.HEADER_BYTES
+                    + request.length);
+            io.bulwark.client.protocol.Wire.putFrame(frame, request);
+            frame.flip();
+            while (frame.hasRemaining()) {
+                ch.write(frame);
+            }
+            byte[] answer = io.bulwark.client.protocol.Wire.readFrame(new java.io.DataInputStream(
+                    java.nio.channels.Channels.newInputStream(ch)));
+            io.bulwark.client.protocol.Wire.Response r = io.bulwark.client.protocol.Wire.decodeResponse(answer);
+            boolean corrupt = r.status() == io.bulwark.client.protocol.Wire.OK
+                    && io.bulwark.paxos.kv.KvResult.decode(r.body()) instanceof io.bulwark.paxos.kv.KvResult.Corrupt;
+            return corrupt && client.get(key) == null;
+        }
     }
 
     static int leads(BulwarkClient client, int node) {

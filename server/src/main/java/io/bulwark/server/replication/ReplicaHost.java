@@ -192,6 +192,8 @@ public final class ReplicaHost implements AutoCloseable {
     private long lastDiskActivityNanos;
     /** Groups touched by inputs since their Readies were last processed. */
     private final Set<GroupState> dirty = new LinkedHashSet<>();
+    /** Groups processed in this turn: only their status can have changed. */
+    private final List<GroupState> touched = new ArrayList<>();
 
     /** One group's replica and its bookkeeping; touched by the loop thread only (status: published). */
     private final class GroupState {
@@ -630,8 +632,10 @@ public final class ReplicaHost implements AutoCloseable {
 
     /** Drains the Readies of every group touched since the last turn, following the {@link Ready} contract. */
     private void processReadies() {
+        touched.clear();
         for (GroupState g : dirty) {
             processReadies(g);
+            touched.add(g);
         }
         dirty.clear();
     }
@@ -839,9 +843,13 @@ public final class ReplicaHost implements AutoCloseable {
     }
 
     private void publishStatus() {
+        publishStatus(touched);
+    }
+
+    private void publishStatus(java.util.Collection<GroupState> which) {
         boolean changed = false;
         boolean notify = false;
-        for (GroupState g : groups.values()) {
+        for (GroupState g : which) {
             DriverStatus previous = g.status;
             DriverStatus next = new DriverStatus(nodeId, running, g.replica.role(), g.hint(), g.replica.chosenIndex(),
                     g.appliedIndex);
@@ -943,7 +951,7 @@ public final class ReplicaHost implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": releasing the directory lock failed: " + e);
         }
-        publishStatus();
+        publishStatus(groups.values());
         signalStatus();
         try {
             config.statusListener().run();
