@@ -32,7 +32,7 @@ class EtcdOnlyBenchSmokeTest {
         EtcdOnlyBench.Report report = EtcdOnlyBench.run(EtcdOnlyBench.Options.quickRun().withParentDirectory(dir),
                 new PrintStream(progress, true, StandardCharsets.UTF_8));
 
-        assertThat(report.cells()).extracting(EtcdOnlyBench.Cell::clients).containsExactly(1, 16, 1, 16);
+        assertThat(report.cells()).extracting(EtcdOnlyBench.Cell::clients).containsExactly(1, 16, 1, 16, 1, 16);
         for (EtcdOnlyBench.Cell cell : report.cells()) {
             assertThat(cell.capacity().opsPerSecond()).as("capacity of %s", cell).isPositive();
             assertThat(cell.latency().offeredPerSecond())
