@@ -32,10 +32,14 @@ final class ServerCommand implements Callable<Integer> {
             description = "Serve the admin HTTP endpoint (/health, /status, /metrics) here.")
     String admin;
 
+    @Option(names = "--joining", description = {"Join an existing cluster: host no partition on the first start and",
+        "wait for 'bulwark cluster join' to move this node's share here. --cluster must name the new definition."})
+    boolean joining;
+
     @Override
     public Integer call() throws Exception {
         ClusterSpec spec = cluster == null ? null : ClusterSpec.read(cluster);
-        NodeMain.run(new NodeConfig(id, data, spec, tickMs, admin == null ? null : NodeMain.parseAddress(admin)));
+        NodeMain.run(new NodeConfig(id, data, spec, tickMs, admin == null ? null : NodeMain.parseAddress(admin), joining));
         return 0;
     }
 }

@@ -71,6 +71,12 @@ public final class BulwarkClient implements AutoCloseable {
     private final SecureRandom ids = new SecureRandom();
     private final ScheduledExecutorService timer;
     private final AtomicLong retries = new AtomicLong();
+    /** Nodes the admin said to reach although the topology may not list them (joining or leaving). */
+    private final Map<Integer, Topology.Member> extraMembers = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long lastRefreshNanos = System.nanoTime();
+    /** A topology refresh is asked for at most this often (redirects to unknown nodes, partitions moved). */
+    private static final long REFRESH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private volatile boolean closed;
 
     /** One exactly-once session: a random id and the last sequence number used. One write at a time. */
@@ -243,7 +249,7 @@ public final class BulwarkClient implements AutoCloseable {
 
     /** What node {@code nodeId} reports about its replicas. */
     public NodeStatus status(int nodeId) {
-        Topology.Member m = topology.member(nodeId);
+        Topology.Member m = member(nodeId);
         if (m == null) {
             throw new InvalidRequestException("node " + nodeId + " is not a member of the cluster");
         }
@@ -339,6 +345,7 @@ public final class BulwarkClient implements AutoCloseable {
         } catch (IOException e) {
             op.lastError = e.getMessage();
             moveOn(op.partition, target);
+            refreshTopology(); // the node may have left the cluster
             retryLater(op);
             return;
         }
@@ -381,6 +388,9 @@ public final class BulwarkClient implements AutoCloseable {
             case Wire.NOT_LEADER -> {
                 op.lastError = r.message();
                 int hint = r.leaderHint();
+                if (hint >= 0 && (topology.member(hint) == null || !isReplica(op.partition, hint))) {
+                    refreshTopology(); // a leader this client does not know of: members or replicas changed
+                }
                 if (hint >= 0 && hint != target && isReplica(op.partition, hint)) {
                     leaders.set(op.partition, hint);
                     retries.incrementAndGet();
@@ -395,6 +405,12 @@ public final class BulwarkClient implements AutoCloseable {
                 retryLater(op);
             }
             case Wire.BAD_REQUEST -> op.finish(null, new InvalidRequestException(r.message()));
+            case Wire.NOT_HOSTED -> {
+                op.lastError = r.message();
+                refreshTopology();
+                moveOn(op.partition, target);
+                retryLater(op);
+            }
             case Wire.STALE -> op.finish(null, new BulwarkException("write superseded: " + r.message()));
             default -> {
                 op.lastError = r.message();
@@ -402,6 +418,102 @@ public final class BulwarkClient implements AutoCloseable {
                 retryLater(op);
             }
         }
+    }
+
+    /**
+     * Fetches the topology again (members, replica sets, leaders) from a node that answers, in the
+     * background, at most every 200 ms: partitions move when nodes join or leave.
+     */
+    void refreshTopology() {
+        long now = System.nanoTime();
+        if (now - lastRefreshNanos < REFRESH_INTERVAL_NANOS || !refreshing.compareAndSet(false, true)) {
+            return;
+        }
+        lastRefreshNanos = now;
+        try {
+            timer.execute(() -> {
+                try {
+                    fetchTopology();
+                } finally {
+                    refreshing.set(false);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            refreshing.set(false);
+        }
+    }
+
+    private void fetchTopology() {
+        List<Topology.Member> candidates = new ArrayList<>(topology.members());
+        java.util.Collections.shuffle(candidates);
+        for (Topology.Member m : candidates) {
+            try {
+                NodeConnection c = connection(m.id());
+                long id = c.nextRequestId();
+                Wire.Response r = c.send(id, Wire.topologyRequest(id), options.attemptTimeout().toNanos())
+                        .get(options.attemptTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+                if (r.status() != Wire.OK) {
+                    continue;
+                }
+                Topology fresh = Topology.decode(r.body());
+                if (fresh.partitions() != topology.partitions()) {
+                    continue; // another cluster answered: keep what we have
+                }
+                topology = fresh;
+                for (int p = 0; p < fresh.partitions(); p++) {
+                    int hint = fresh.leaderHints()[p];
+                    if (hint >= 0) {
+                        leaders.set(p, hint);
+                    } else if (!isReplica(p, leaders.get(p))) {
+                        leaders.set(p, -1);
+                    }
+                }
+                return;
+            } catch (IOException | ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+                // try the next node
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Admin requests (see ClusterAdmin).
+
+    /** Sends an admin request to {@code nodeId} and waits for its answer. */
+    Wire.Response adminCall(int nodeId, java.util.function.LongFunction<byte[]> request) {
+        try {
+            NodeConnection c = connection(nodeId);
+            return adminCall(c, request);
+        } catch (IOException e) {
+            throw new UnavailableException("node " + nodeId + " did not answer: " + e.getMessage(), e);
+        }
+    }
+
+    static Wire.Response adminCall(NodeConnection c, java.util.function.LongFunction<byte[]> request) {
+        long id = c.nextRequestId();
+        try {
+            return c.send(id, request.apply(id), TimeUnit.SECONDS.toNanos(30)).get(31, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new UnavailableException("node " + c.nodeId() + " did not answer: " + rootMessage(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted");
+        }
+    }
+
+    private Topology.Member member(int nodeId) {
+        Topology.Member m = topology.member(nodeId);
+        return m != null ? m : extraMembers.get(nodeId);
+    }
+
+    void knowMember(Topology.Member m) {
+        extraMembers.put(m.id(), m);
+    }
+
+    int connectTimeoutMs() {
+        return (int) options.connectTimeout().toMillis();
     }
 
     private void retryLater(Operation op) {
@@ -416,6 +528,9 @@ public final class BulwarkClient implements AutoCloseable {
     }
 
     private boolean isReplica(int partition, int node) {
+        if (node < 0) {
+            return false;
+        }
         for (int id : topology.replicas()[partition]) {
             if (id == node) {
                 return true;
@@ -457,7 +572,7 @@ public final class BulwarkClient implements AutoCloseable {
             if (c != null && c.isOpen()) {
                 return c;
             }
-            Topology.Member m = topology.member(nodeId);
+            Topology.Member m = member(nodeId);
             if (m == null) {
                 throw new IOException("node " + nodeId + " is not in the topology");
             }

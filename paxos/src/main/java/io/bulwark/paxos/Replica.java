@@ -1087,7 +1087,11 @@ public final class Replica {
                     leader.reconfigSlot = 0;
                 }
                 if (role == Role.LEADER && !r.membership().isVoter(id)) {
-                    // Removed from the voters: hand over by stepping down once the change is chosen.
+                    // Removed from the voters: hand over by stepping down once the change is chosen. Tell the others
+                    // first that it is chosen: until they know, they still count this replica among the voters and
+                    // a quorum without it may be out of reach (a voter that has not learned of its own promotion
+                    // refuses to vote), so no successor could be elected.
+                    sendHeartbeats();
                     stepDown(NO_NODE);
                 }
             }

@@ -8,6 +8,37 @@ import org.junit.jupiter.api.Test;
 class ReplicaTest {
 
     @Test
+    void aLeaderThatRemovesItselfHandsOverAndTheGroupElectsASuccessor() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        g.addReplica(4, 44);
+        Replica l = g.get(leader);
+        assertThat(l.proposeMembership(l.membership().withLearner(4, 44))).isEqualTo(ProposeResult.QUEUED);
+        for (int i = 0; i < 200 && !g.get(leader).membership().isVoter(4); i++) {
+            g.run(1);
+        }
+        assertThat(g.get(leader).membership().isVoter(4)).as("the learner was promoted").isTrue();
+        assertThat(l.proposeMembership(l.membership().without(leader))).isEqualTo(ProposeResult.QUEUED);
+        for (int i = 0; i < 50 && g.get(leader).role() == Role.LEADER; i++) {
+            g.deliverAll();
+            g.tick(leader, 1);
+        }
+        assertThat(g.get(leader).role()).as("the removed leader stepped down").isNotEqualTo(Role.LEADER);
+        int successor = -1;
+        for (int round = 0; round < 500 && successor < 0; round++) {
+            g.run(1);
+            for (int id : new int[] {1, 2, 3, 4}) {
+                if (id != leader && g.get(id).role() == Role.LEADER) {
+                    successor = id;
+                }
+            }
+        }
+        assertThat(successor).as("a successor among the remaining voters").isPositive();
+        assertThat(g.get(successor).membership().isVoter(leader)).isFalse();
+        assertThat(g.get(successor).propose(TestGroup.command(9, 1, "after"))).isEqualTo(ProposeResult.QUEUED);
+    }
+
+    @Test
     void threeReplicasElectOneLeaderAndCommitInOrder() {
         TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
         int leader = g.electLeader();

@@ -22,6 +22,13 @@ import java.nio.charset.StandardCharsets;
  *       through the partition's Paxos group, at most once per (client id, sequence).</li>
  *   <li>{@link #READ}: {@code [u32 partition][KvCommand bytes]} (a get or scan), linearizable.</li>
  *   <li>{@link #STATUS}: empty body; answered with {@link NodeStatus#encode()}.</li>
+ *   <li>Admin requests, used to move replicas between nodes (see the server's {@code Rebalancer}):
+ *       {@link #ADD_REPLICA} {@code [u32 partition][u64 incarnation][membership]} starts a replica of the
+ *       partition here, on new storage; {@link #PROPOSE_MEMBERSHIP} {@code [u32 partition][u64 node][u64
+ *       incarnation][u8 change]} asks this node's replica to propose its membership with that node added as a
+ *       learner ({@link #ADD_LEARNER}) or removed ({@link #REMOVE_MEMBER}), answered with the
+ *       {@code ProposeResult} ordinal and, if queued, the membership proposed; {@link #REMOVE_REPLICA} {@code [u32 partition]} stops this node's replica for good;
+ *       {@link #SET_DEFINITION} {@code [UTF-8 cluster definition]} replaces the node's cluster definition.</li>
  * </ul>
  * Response payload: {@code [u64 request id][u8 status][body]}: {@link #OK} with the answer (a
  * {@code KvResult} for reads and writes), or an error status with {@code [i32 leader hint][UTF-8 message]}.
@@ -43,6 +50,12 @@ public final class Wire {
     public static final byte WRITE = 2;
     public static final byte READ = 3;
     public static final byte STATUS = 4;
+    public static final byte ADD_REPLICA = 5;
+    public static final byte PROPOSE_MEMBERSHIP = 6;
+    public static final byte REMOVE_REPLICA = 7;
+    public static final byte SET_DEFINITION = 8;
+    public static final byte ADD_LEARNER = 1;
+    public static final byte REMOVE_MEMBER = 2;
 
     /** The request succeeded; the body is the answer. */
     public static final byte OK = 0;
@@ -137,6 +150,27 @@ public final class Wire {
                 .putLong(clientId).putLong(sequence).put(command).array();
     }
 
+    public static byte[] addReplicaRequest(long id, int partition, long incarnation, byte[] membership) {
+        return writeRequest(id, partition, incarnation, 0, membership, ADD_REPLICA);
+    }
+
+    public static byte[] proposeMembershipRequest(long id, int partition, int node, long incarnation, byte change) {
+        return writeRequest(id, partition, node, incarnation, new byte[] {change}, PROPOSE_MEMBERSHIP);
+    }
+
+    public static byte[] removeReplicaRequest(long id, int partition) {
+        return writeRequest(id, partition, 0, 0, new byte[0], REMOVE_REPLICA);
+    }
+
+    public static byte[] setDefinitionRequest(long id, String definition) {
+        return writeRequest(id, 0, 0, 0, definition.getBytes(StandardCharsets.UTF_8), SET_DEFINITION);
+    }
+
+    private static byte[] writeRequest(long id, int partition, long a, long b, byte[] body, byte type) {
+        return ByteBuffer.allocate(9 + 4 + 16 + body.length).putLong(id).put(type).putInt(partition)
+                .putLong(a).putLong(b).put(body).array();
+    }
+
     public static byte[] readRequest(long id, int partition, byte[] query) {
         return ByteBuffer.allocate(9 + 4 + query.length).putLong(id).put(READ).putInt(partition).put(query).array();
     }
@@ -153,7 +187,7 @@ public final class Wire {
             case TOPOLOGY, STATUS -> {
                 return new Request(id, type, 0, 0, 0, null);
             }
-            case WRITE -> {
+            case WRITE, ADD_REPLICA, PROPOSE_MEMBERSHIP, REMOVE_REPLICA, SET_DEFINITION -> {
                 if (b.remaining() < 20) {
                     throw new IllegalArgumentException("write request of " + payload.length + " bytes is too short");
                 }

@@ -4,6 +4,7 @@ import io.bulwark.core.storage.FileStore;
 import io.bulwark.paxos.Ballot;
 import io.bulwark.paxos.Codec;
 import io.bulwark.paxos.Entry;
+import io.bulwark.paxos.Membership;
 import io.bulwark.paxos.Ready;
 import io.bulwark.paxos.Recovered;
 import io.bulwark.paxos.log.LogOptions;
@@ -27,8 +28,10 @@ import java.util.TreeMap;
  * TiKV and CockroachDB make the same choice).
  *
  * <p>Every record is {@code [u32 group][u8 type][body]} in a {@link SegmentedLog} (CRC32C per record, torn
- * unsynced tails cut, damaged synced records fatal). Types: the group's incarnation (written once, before
- * any other record of the group), a promise, an accepted or learned entry, the chosen prefix. Recovery
+ * unsynced tails cut, damaged synced records fatal). Types: the group's incarnation and initial membership
+ * (written when the group is created, before any other record of it), a promise, an accepted or learned
+ * entry, the chosen prefix, and the group's removal (its replica left the group; a later creation record
+ * starts it afresh). Recovery
  * reads the log once and splits it by group; {@link #group} hands out a per-group view whose
  * {@link Group#write} appends that group's part of a {@link Ready}; {@link #sync} covers every group.
  *
@@ -43,15 +46,22 @@ public final class SharedLog implements Closeable {
     private static final byte PROMISE = 1;
     private static final byte ENTRY = 2;
     private static final byte CHOSEN = 3;
+    private static final byte REMOVED = 4;
 
     private final SegmentedLog log;
     private final Map<Integer, Recovered> recovered;
+    private final Map<Integer, Membership> initialMemberships;
+    private final Set<Integer> recoveredAtOpen;
+    private final boolean wasEmpty;
     private final Map<Integer, Group> groups = new TreeMap<>();
     private long lastMarkedLsn;
 
-    private SharedLog(SegmentedLog log, Map<Integer, Recovered> recovered) {
+    private SharedLog(SegmentedLog log, Map<Integer, Recovered> recovered, Map<Integer, Membership> initial) {
         this.log = log;
         this.recovered = recovered;
+        this.initialMemberships = initial;
+        this.recoveredAtOpen = Collections.unmodifiableSet(new java.util.TreeSet<>(recovered.keySet()));
+        this.wasEmpty = log.recovered().isEmpty();
         this.lastMarkedLsn = log.lastLsn();
     }
 
@@ -64,6 +74,7 @@ public final class SharedLog implements Closeable {
     public static SharedLog open(FileStore store, LogOptions options) throws IOException {
         SegmentedLog log = SegmentedLog.open(store, options);
         Map<Integer, long[]> incarnations = new TreeMap<>();
+        Map<Integer, Membership> initial = new TreeMap<>();
         Map<Integer, Ballot> promised = new TreeMap<>();
         Map<Integer, List<Entry>> entries = new TreeMap<>();
         Map<Integer, Long> chosen = new TreeMap<>();
@@ -78,7 +89,23 @@ public final class SharedLog implements Closeable {
             byte type = buf.get();
             byte[] body = java.util.Arrays.copyOfRange(p, 5, p.length);
             if (type == INCARNATION) {
-                incarnations.putIfAbsent(group, new long[] {ByteBuffer.wrap(body).getLong()});
+                // A (re)creation: whatever the group held before belongs to a replica that left.
+                incarnations.put(group, new long[] {ByteBuffer.wrap(body).getLong()});
+                promised.remove(group);
+                entries.remove(group);
+                chosen.remove(group);
+                initial.remove(group);
+                if (body.length > 8) {
+                    initial.put(group, Codec.decodeMembership(java.util.Arrays.copyOfRange(body, 8, body.length)));
+                }
+                continue;
+            }
+            if (type == REMOVED) {
+                incarnations.remove(group);
+                promised.remove(group);
+                entries.remove(group);
+                chosen.remove(group);
+                initial.remove(group);
                 continue;
             }
             if (!incarnations.containsKey(group)) {
@@ -105,12 +132,17 @@ public final class SharedLog implements Closeable {
             recovered.put(g, new Recovered(e.getValue()[0], promised.getOrDefault(g, Ballot.ZERO),
                     entries.getOrDefault(g, List.of()), chosen.getOrDefault(g, 0L), null));
         }
-        return new SharedLog(log, recovered);
+        return new SharedLog(log, recovered, initial);
     }
 
     /** The groups the log holds records of, as found at open. */
     public Set<Integer> recoveredGroups() {
-        return Collections.unmodifiableSet(recovered.keySet());
+        return recoveredAtOpen;
+    }
+
+    /** True if the log held no record at all when opened: a new node, as opposed to one whose groups all left. */
+    public boolean wasEmpty() {
+        return wasEmpty;
     }
 
     /** What log recovery found and repaired when the log was opened. */
@@ -125,17 +157,46 @@ public final class SharedLog implements Closeable {
      * @throws IllegalStateException if the view was already handed out
      */
     public Group group(int group, long incarnationIfNew) throws IOException {
+        return group(group, incarnationIfNew, null);
+    }
+
+    /**
+     * As {@link #group(int, long)}; a new group also records {@code initialIfNew}, the membership its replica
+     * starts with (null: none recorded, the caller knows it), so that a restart before the replica has
+     * learned any membership change from its log starts it with the same one.
+     */
+    public Group group(int group, long incarnationIfNew, Membership initialIfNew) throws IOException {
         if (groups.containsKey(group)) {
             throw new IllegalStateException("group " + group + " already has a view of the shared log");
         }
-        Recovered r = recovered.get(group);
+        Recovered r = recovered.remove(group);
+        Membership initial = initialMemberships.remove(group);
         if (r == null) {
-            log.append(record(group, INCARNATION, ByteBuffer.allocate(8).putLong(incarnationIfNew).array()));
+            byte[] m = initialIfNew == null ? new byte[0] : Codec.encode(initialIfNew);
+            log.append(record(group, INCARNATION, ByteBuffer.allocate(8 + m.length).putLong(incarnationIfNew).put(m)
+                    .array()));
             r = Recovered.fresh(incarnationIfNew);
+            initial = initialIfNew;
         }
-        Group g = new Group(group, r);
+        Group g = new Group(group, r, initial);
         groups.put(group, g);
         return g;
+    }
+
+    /**
+     * Records that this node's replica of {@code group} left it: a restart does not recover the group, and
+     * its view is closed. Needs a {@link #sync} like any other record.
+     */
+    public void removeGroup(int group) throws IOException {
+        groups.remove(group);
+        recovered.remove(group);
+        initialMemberships.remove(group);
+        log.append(record(group, REMOVED, new byte[0]));
+    }
+
+    /** The initial membership recorded for a recovered group, or null (read before its view is taken). */
+    public Membership recordedMembership(int group) {
+        return initialMemberships.get(group);
     }
 
     /** Makes everything written so far, by every group, durable with one fsync. */
@@ -169,12 +230,19 @@ public final class SharedLog implements Closeable {
     public final class Group {
         private final int id;
         private final Recovered recovered;
+        private final Membership initialMembership;
         private long chosenWritten;
 
-        private Group(int id, Recovered recovered) {
+        private Group(int id, Recovered recovered, Membership initialMembership) {
             this.id = id;
             this.recovered = recovered;
+            this.initialMembership = initialMembership;
             this.chosenWritten = recovered.chosenIndex();
+        }
+
+        /** The membership recorded when the group was created here, or null if none was. */
+        public Membership initialMembership() {
+            return initialMembership;
         }
 
         public int id() {
@@ -188,6 +256,9 @@ public final class SharedLog implements Closeable {
 
         /** Appends the Ready's durable part (promise, entries, chosen prefix) without syncing. */
         public void write(Ready ready) throws IOException {
+            if (groups.get(id) != this) {
+                return; // removed: a Ready staged before the removal has nothing left to write to
+            }
             if (ready.promise() != null) {
                 log.append(record(id, PROMISE, Codec.encode(ready.promise())));
             }

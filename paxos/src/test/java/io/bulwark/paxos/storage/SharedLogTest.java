@@ -64,6 +64,40 @@ class SharedLogTest {
     }
 
     @Test
+    void aRemovedGroupIsNotRecoveredAndARecreatedOneStartsAfresh() throws Exception {
+        io.bulwark.paxos.Membership m = io.bulwark.paxos.Membership.ofVoters(1, 2, 3).withLearner(4, 77);
+        Ballot b = new Ballot(2, 1);
+        try (SharedLog log = open()) {
+            SharedLog.Group g = log.group(5, 77, m);
+            g.write(ready(1, b, List.of(entry(1, b, "x")), 1));
+            log.group(6, 0).write(ready(1, b, List.of(entry(1, b, "y")), 0));
+            log.sync();
+        }
+        try (SharedLog log = open()) {
+            assertThat(log.recordedMembership(5)).isEqualTo(m);
+            SharedLog.Group g = log.group(5, 0);
+            assertThat(g.initialMembership()).isEqualTo(m);
+            assertThat(g.recovered().incarnation()).isEqualTo(77);
+            log.removeGroup(5);
+            g.write(ready(2, b, List.of(entry(2, b, "ignored")), 2)); // a Ready staged before the removal
+            log.sync();
+        }
+        try (SharedLog log = open()) {
+            assertThat(log.recoveredGroups()).containsExactly(6);
+            SharedLog.Group again = log.group(5, 90, null);
+            assertThat(again.recovered().isEmpty()).isTrue();
+            assertThat(again.recovered().incarnation()).isEqualTo(90);
+            again.write(ready(1, b, List.of(entry(1, b, "z")), 0));
+            log.sync();
+        }
+        try (SharedLog log = open()) {
+            Recovered r = log.group(5, 0).recovered();
+            assertThat(r.incarnation()).isEqualTo(90);
+            assertThat(r.entries()).hasSize(1);
+        }
+    }
+
+    @Test
     void aViewIsHandedOutOnce() throws Exception {
         try (SharedLog log = open()) {
             log.group(1, 0);

@@ -59,12 +59,14 @@ public final class BulwarkNode implements AutoCloseable {
             64 << 10, 64 << 10, 10_000, 64, false, 0.1);
 
     private final int nodeId;
-    private final ClusterSpec spec;
-    private final Topology baseTopology;
+    /** The cluster definition: fixed at creation, replaced by {@link Wire#SET_DEFINITION} when nodes join or leave. */
+    private volatile ClusterSpec spec;
+    private volatile Topology baseTopology;
+    private final Path specFile;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final ReplicaHost host;
-    private final java.util.Set<Integer> hosted = new java.util.TreeSet<>();
+    private final java.util.Set<Integer> hosted = new java.util.concurrent.ConcurrentSkipListSet<>();
     private final ClientService clients;
     private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = AdminServer.registry();
     private final io.micrometer.core.instrument.Timer writeTimer;
@@ -78,16 +80,18 @@ public final class BulwarkNode implements AutoCloseable {
         this.nodeId = config.nodeId();
         this.spec = spec;
         this.baseTopology = spec.topology();
+        this.specFile = config.dataDirectory().resolve(ClusterSpec.FILE_NAME);
         this.lockChannel = lockChannel;
         this.lock = lock;
         Topology.Member self = spec.member(nodeId);
+        // The bootstrap groups of a node that creates the cluster; a joining node starts with none and is given
+        // replicas by the rebalancer. A restart hosts exactly what its log holds, whatever this says.
         List<ReplicaHost.GroupSpec> groups = new ArrayList<>();
-        for (int p = 0; p < spec.partitions(); p++) {
+        for (int p = 0; p < spec.partitions() && !config.joining(); p++) {
             int[] replicas = baseTopology.replicas()[p];
             if (contains(replicas, nodeId)) {
                 groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), KvStateMachine::new,
                         replicas[0] == nodeId));
-                hosted.add(p);
             }
         }
         ReplicaDriverConfig rc = ReplicaDriverConfig.of(nodeId, Membership.ofVoters(nodeId),
@@ -96,26 +100,31 @@ public final class BulwarkNode implements AutoCloseable {
                 .withReplicaOptions(REPLICA_OPTIONS)
                 .withTickMs(config.tickMs());
         ReplicaHost h = ReplicaHost.start(rc, groups);
-        ClientService c = null;
-        try {
-            Map<Integer, InetSocketAddress> peers = new TreeMap<>();
-            for (Topology.Member m : spec.members()) {
-                peers.put(m.id(), m.peerAddress());
-            }
-            h.connectPeers(peers);
-            c = new ClientService(nodeId, new InetSocketAddress(self.host(), self.clientPort()), this::handle);
-        } catch (IOException | RuntimeException e) {
-            h.close();
-            throw e;
-        }
         this.host = h;
+        hosted.addAll(h.groups());
         this.writeTimer = io.micrometer.core.instrument.Timer.builder("bulwark.client.writes")
                 .description("client writes, from arrival to the answer").register(registry);
         this.readTimer = io.micrometer.core.instrument.Timer.builder("bulwark.client.reads")
                 .description("linearizable client reads, from arrival to the answer").register(registry);
         this.requestErrors = io.micrometer.core.instrument.Counter.builder("bulwark.client.errors")
                 .description("client requests answered with an error (redirects included)").register(registry);
+        ClientService c = null;
+        try {
+            connectPeers(spec);
+            c = new ClientService(nodeId, new InetSocketAddress(self.host(), self.clientPort()), this::handle);
+        } catch (IOException | RuntimeException e) {
+            h.close();
+            throw e;
+        }
         this.clients = c;
+    }
+
+    private void connectPeers(ClusterSpec definition) {
+        Map<Integer, InetSocketAddress> peers = new TreeMap<>();
+        for (Topology.Member m : definition.members()) {
+            peers.put(m.id(), m.peerAddress());
+        }
+        host.connectPeers(peers);
     }
 
     /**
@@ -179,16 +188,21 @@ public final class BulwarkNode implements AutoCloseable {
         ClusterSpec spec = config.spec();
         if (Files.exists(specFile)) {
             ClusterSpec recorded = ClusterSpec.read(specFile);
-            if (spec != null && !spec.equals(recorded)) {
+            if (spec != null && (spec.partitions() != recorded.partitions()
+                    || spec.replicationFactor() != recorded.replicationFactor())) {
                 throw new IOException("data directory " + dir + " was created for a different cluster definition ("
-                        + specFile + "); start it without one or with the same one");
+                        + specFile + ": " + recorded.partitions() + " partitions x " + recorded.replicationFactor()
+                        + "); start it without one or with the same one");
             }
+            // The recorded definition is the node's latest (joins and leaves replace it); it wins on a restart.
             spec = recorded;
         } else if (spec == null) {
             throw new IOException("data directory " + dir + " has no " + ClusterSpec.FILE_NAME
                     + ": give the cluster definition for a node's first start");
         }
-        spec.member(config.nodeId());
+        if (!config.joining() || Files.exists(specFile)) {
+            spec.member(config.nodeId());
+        }
         if (!Files.exists(specFile)) {
             spec.write(specFile);
         }
@@ -250,20 +264,37 @@ public final class BulwarkNode implements AutoCloseable {
         Topology t = baseTopology;
         int[] hints = new int[spec.partitions()];
         java.util.Arrays.fill(hints, -1);
+        int[][] replicas = t.replicas().clone();
         for (int p : hosted) {
-            DriverStatus s = host.status(p);
+            DriverStatus s;
+            try {
+                s = host.status(p);
+            } catch (IllegalArgumentException removedMeanwhile) {
+                continue;
+            }
             hints[p] = s.isLeader() ? nodeId : s.leaderHint();
+            // What the group's log says beats what the placement says: during a move they differ.
+            int[] voters = s.membership().voters().stream().mapToInt(Integer::intValue).toArray();
+            if (voters.length > 0) {
+                replicas[p] = voters;
+            }
         }
-        return new Topology(t.partitions(), t.replicationFactor(), t.members(), t.replicas(), hints);
+        return new Topology(t.partitions(), t.replicationFactor(), t.members(), replicas, hints);
     }
 
     /** This node's view of its replicas. */
     public NodeStatus status() {
         List<NodeStatus.Replica> list = new ArrayList<>();
         for (int p : hosted) {
-            DriverStatus s = host.status(p);
+            DriverStatus s;
+            try {
+                s = host.status(p);
+            } catch (IllegalArgumentException removedMeanwhile) {
+                continue;
+            }
             list.add(new NodeStatus.Replica(p, s.running() ? s.role().name() : "STOPPED",
-                    s.isLeader() ? nodeId : s.leaderHint(), s.chosenIndex(), s.appliedIndex()));
+                    s.isLeader() ? nodeId : s.leaderHint(), s.chosenIndex(), s.appliedIndex(),
+                    List.copyOf(s.membership().voters()), List.copyOf(s.membership().learners())));
         }
         return new NodeStatus(nodeId, (System.nanoTime() - startNanos) / 1_000_000, list);
     }
@@ -277,6 +308,8 @@ public final class BulwarkNode implements AutoCloseable {
             case Wire.TOPOLOGY -> responder.respond(Wire.okResponse(id, topology().encode()));
             case Wire.STATUS -> responder.respond(Wire.okResponse(id, status().encode()));
             case Wire.WRITE, Wire.READ -> handleKv(request, responder);
+            case Wire.ADD_REPLICA, Wire.PROPOSE_MEMBERSHIP, Wire.REMOVE_REPLICA, Wire.SET_DEFINITION ->
+                    handleAdmin(request, responder);
             default -> responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "unknown request type"));
         }
     }
@@ -328,6 +361,100 @@ public final class BulwarkNode implements AutoCloseable {
             }
             responder.respond(error == null ? Wire.okResponse(id, result) : errorFor(id, error));
         });
+    }
+
+    private void handleAdmin(Wire.Request request, ClientService.Responder responder) {
+        long id = request.id();
+        int p = request.partition();
+        try {
+            switch (request.type()) {
+                case Wire.SET_DEFINITION -> {
+                    ClusterSpec next = ClusterSpec.parse(new String(request.command(), java.nio.charset.StandardCharsets.UTF_8));
+                    setDefinition(next);
+                    responder.respond(Wire.okResponse(id, new byte[0]));
+                }
+                case Wire.ADD_REPLICA -> {
+                    checkPartition(p);
+                    Membership m = io.bulwark.paxos.Codec.decodeMembership(request.command());
+                    if (hosted.contains(p)) {
+                        responder.respond(Wire.okResponse(id, new byte[0])); // already here: idempotent
+                        return;
+                    }
+                    host.addGroup(new ReplicaHost.GroupSpec(p, m, KvStateMachine::new, false), request.clientId())
+                            .whenComplete((v, e) -> {
+                                if (e == null) {
+                                    hosted.add(p);
+                                    responder.respond(Wire.okResponse(id, new byte[0]));
+                                } else {
+                                    responder.respond(errorFor(id, e));
+                                }
+                            });
+                }
+                case Wire.PROPOSE_MEMBERSHIP -> {
+                    checkPartition(p);
+                    if (!hosted.contains(p)) {
+                        responder.respond(Wire.errorResponse(id, Wire.NOT_HOSTED, -1, "node " + nodeId
+                                + " holds no replica of partition " + p));
+                        return;
+                    }
+                    int node = (int) request.clientId();
+                    long incarnation = request.sequence();
+                    byte change = request.command().length == 1 ? request.command()[0] : 0;
+                    java.util.function.UnaryOperator<Membership> op;
+                    if (change == Wire.ADD_LEARNER) {
+                        op = m -> m.contains(node) ? m : m.withLearner(node, incarnation);
+                    } else if (change == Wire.REMOVE_MEMBER) {
+                        op = m -> m.contains(node) ? m.without(node) : m;
+                    } else {
+                        throw new IllegalArgumentException("unknown membership change " + change);
+                    }
+                    host.proposeMembership(p, op).whenComplete((r, e) -> {
+                        if (e != null) {
+                            responder.respond(errorFor(id, e));
+                            return;
+                        }
+                        byte[] proposed = r.proposed() == null ? new byte[0] : io.bulwark.paxos.Codec.encode(r.proposed());
+                        responder.respond(Wire.okResponse(id, java.nio.ByteBuffer.allocate(1 + proposed.length)
+                                .put((byte) r.result().ordinal()).put(proposed).array()));
+                    });
+                }
+                case Wire.REMOVE_REPLICA -> {
+                    checkPartition(p);
+                    if (!hosted.remove(p)) {
+                        responder.respond(Wire.okResponse(id, new byte[0])); // already gone: idempotent
+                        return;
+                    }
+                    host.removeGroup(p).whenComplete((v, e) -> responder.respond(e == null
+                            ? Wire.okResponse(id, new byte[0]) : errorFor(id, e)));
+                }
+                default -> responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "unknown admin request"));
+            }
+        } catch (IllegalArgumentException | IOException e) {
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, String.valueOf(e.getMessage())));
+        }
+    }
+
+    private void checkPartition(int p) {
+        if (p < 0 || p >= spec.partitions()) {
+            throw new IllegalArgumentException("partition " + p + " outside [0, " + spec.partitions() + ")");
+        }
+    }
+
+    /**
+     * Replaces the cluster definition (a node joined or left): recorded in the data directory first, then
+     * used for routing answers and peer addresses. The partitions and replication factor never change.
+     */
+    private synchronized void setDefinition(ClusterSpec next) throws IOException {
+        if (next.partitions() != spec.partitions() || next.replicationFactor() != spec.replicationFactor()) {
+            throw new IllegalArgumentException("a cluster's partitions and replication factor are fixed ("
+                    + spec.partitions() + " x " + spec.replicationFactor() + ")");
+        }
+        next.write(specFile);
+        spec = next;
+        baseTopology = next.topology();
+        connectPeers(next);
+        LOG.log(System.Logger.Level.INFO, "node " + nodeId + ": cluster definition now has members "
+                + next.members().stream().map(Topology.Member::id).toList());
     }
 
     private static byte[] errorFor(long id, Throwable error) {

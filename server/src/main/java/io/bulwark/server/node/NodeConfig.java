@@ -13,9 +13,11 @@ import java.util.Objects;
  * @param tickMs        wall-clock length of a replica tick
  * @param adminAddress  where the admin HTTP endpoint listens ({@code /health}, {@code /status},
  *                      {@code /metrics}), or null for none
+ * @param joining       the node joins an existing cluster: on its first start it hosts no partition until the
+ *                      rebalancer gives it replicas (ignored on a restart, which hosts what its log holds)
  */
 public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs,
-                         java.net.InetSocketAddress adminAddress) {
+                         java.net.InetSocketAddress adminAddress, boolean joining) {
 
     public static final int DEFAULT_TICK_MS = 10;
 
@@ -30,10 +32,14 @@ public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int t
     }
 
     public static NodeConfig of(int nodeId, Path dataDirectory, ClusterSpec spec) {
-        return new NodeConfig(nodeId, dataDirectory, spec, DEFAULT_TICK_MS, null);
+        return new NodeConfig(nodeId, dataDirectory, spec, DEFAULT_TICK_MS, null, false);
     }
 
     public NodeConfig withAdminAddress(java.net.InetSocketAddress address) {
-        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, address);
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, address, joining);
+    }
+
+    public NodeConfig asJoining() {
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, true);
     }
 }

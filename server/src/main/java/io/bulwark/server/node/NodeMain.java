@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code kill -9} is survived by the log). Prints {@value #READY} and the client address once serving,
  * which is what process launchers wait for.
  *
- * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT]}. The {@code bulwark server}
+ * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT] [--joining]}. The {@code bulwark server}
  * command is the user-facing form.
  */
 public final class NodeMain {
@@ -25,8 +25,13 @@ public final class NodeMain {
         Path cluster = null;
         int tickMs = NodeConfig.DEFAULT_TICK_MS;
         java.net.InetSocketAddress admin = null;
+        boolean joining = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
+            if (a.equals("--joining")) {
+                joining = true;
+                continue;
+            }
             if (i + 1 >= args.length) {
                 fail("option " + a + " needs a value");
             }
@@ -41,10 +46,10 @@ public final class NodeMain {
             }
         }
         if (id == null || data == null) {
-            fail("usage: NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT]");
+            fail("usage: NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT] [--joining]");
         }
         try {
-            run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs, admin));
+            run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs, admin, joining));
         } catch (IOException | IllegalArgumentException e) {
             fail(e.getMessage());
         }

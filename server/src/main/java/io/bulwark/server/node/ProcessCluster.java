@@ -35,7 +35,7 @@ public final class ProcessCluster implements AutoCloseable {
     private static final long STOP_TIMEOUT_MS = 10_000;
 
     private final Path dir;
-    private final ClusterSpec spec;
+    private ClusterSpec spec;
     private final List<String> jvmArgs;
     private final PrintStream progress;
     private final Map<Integer, Process> processes = new TreeMap<>();
@@ -126,6 +126,46 @@ public final class ProcessCluster implements AutoCloseable {
         return dir.resolve("node-" + id + ".log");
     }
 
+    /**
+     * Adds a node: a new member on free loopback ports, started as joining (it hosts nothing yet), then
+     * {@link Rebalancer} moves its share of the partitions to it; the directory's definition is replaced once
+     * the move is done. Returns what moved.
+     */
+    public Rebalancer.Result join() throws IOException, java.util.concurrent.TimeoutException, InterruptedException {
+        int id = spec.members().stream().mapToInt(Topology.Member::id).max().orElse(0) + 1;
+        List<Topology.Member> members = new ArrayList<>(spec.members());
+        members.add(new Topology.Member(id, "127.0.0.1", freePort(), freePort(), ""));
+        ClusterSpec next = new ClusterSpec(spec.partitions(), spec.replicationFactor(), members);
+        Path joining = dir.resolve("cluster-next.conf");
+        next.write(joining);
+        launch(id, joining, true);
+        awaitReady(id);
+        Rebalancer.Result r = Rebalancer.apply(spec, next, progress);
+        next.write(dir.resolve(ClusterSpec.FILE_NAME));
+        Files.deleteIfExists(joining);
+        spec = next;
+        return r;
+    }
+
+    /**
+     * Removes node {@code id}: {@link Rebalancer} moves its replicas to the nodes the ring now names, the
+     * directory's definition is replaced, and the node's process is stopped (its data directory stays).
+     */
+    public Rebalancer.Result leave(int id) throws IOException, java.util.concurrent.TimeoutException,
+            InterruptedException {
+        spec.member(id);
+        List<Topology.Member> members = new ArrayList<>(spec.members());
+        members.removeIf(m -> m.id() == id);
+        ClusterSpec next = new ClusterSpec(spec.partitions(), spec.replicationFactor(), members);
+        Rebalancer.Result r = Rebalancer.apply(spec, next, progress);
+        next.write(dir.resolve(ClusterSpec.FILE_NAME));
+        spec = next;
+        stop(id);
+        processes.remove(id);
+        Files.deleteIfExists(dir.resolve("node-" + id + ".pid"));
+        return r;
+    }
+
     /** Starts node {@code id} (again) on its data directory and waits until it serves. */
     public void start(int id) throws IOException {
         if (isRunning(id)) {
@@ -209,6 +249,10 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     private void launch(int id) throws IOException {
+        launch(id, dir.resolve(ClusterSpec.FILE_NAME), false);
+    }
+
+    private void launch(int id, Path definition, boolean joining) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmArgs);
@@ -220,7 +264,10 @@ public final class ProcessCluster implements AutoCloseable {
         cmd.add("--data");
         cmd.add(dir.resolve("node-" + id).toString());
         cmd.add("--cluster");
-        cmd.add(dir.resolve(ClusterSpec.FILE_NAME).toString());
+        cmd.add(definition.toString());
+        if (joining) {
+            cmd.add("--joining");
+        }
         cmd.add("--admin");
         cmd.add("127.0.0.1:" + adminPort(id));
         Path log = log(id);
@@ -236,7 +283,7 @@ public final class ProcessCluster implements AutoCloseable {
         Path log = log(id);
         while (true) {
             if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(NodeMain.READY)) {
-                say("node " + id + " up (pid " + p.pid() + ", clients at " + spec.member(id).clientAddress().getPort()
+                say("node " + id + " up (pid " + p.pid() + ", clients at " + clientPortOf(id)
                         + ", data in " + dir.resolve("node-" + id) + ")");
                 return;
             }
@@ -249,6 +296,14 @@ public final class ProcessCluster implements AutoCloseable {
                         + TimeUnit.NANOSECONDS.toSeconds(READY_TIMEOUT_NANOS) + " s; see " + log);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private String clientPortOf(int id) {
+        try {
+            return Integer.toString(spec.member(id).clientPort());
+        } catch (IllegalArgumentException joiningNode) {
+            return "(joining)";
         }
     }
 

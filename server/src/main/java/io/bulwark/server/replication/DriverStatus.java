@@ -11,9 +11,10 @@ import io.bulwark.paxos.Role;
  * @param leaderHint    the leader it believes in, or {@link NotLeaderException#UNKNOWN_LEADER}
  * @param chosenIndex   its chosen prefix
  * @param appliedIndex  the last slot applied to its state machine
+ * @param membership    the group's membership as this replica knows it (voters and learners)
  */
 public record DriverStatus(int nodeId, boolean running, Role role, int leaderHint, long chosenIndex,
-                           long appliedIndex) {
+                           long appliedIndex, io.bulwark.paxos.Membership membership) {
 
     /** True if running and leading. */
     public boolean isLeader() {

@@ -86,6 +86,40 @@ final class GroupCommitter {
     }
 
     /**
+     * Opens a view of a group on the sync thread (a new group's creation record is appended and synced), in
+     * order with the batches before it.
+     */
+    java.util.concurrent.CompletableFuture<SharedLog.Group> openGroup(int group, long incarnation,
+                                                                     io.bulwark.paxos.Membership initial) {
+        java.util.concurrent.CompletableFuture<SharedLog.Group> f = new java.util.concurrent.CompletableFuture<>();
+        submit(() -> {
+            try {
+                SharedLog.Group g = log.group(group, incarnation, initial);
+                log.sync();
+                f.complete(g);
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** Records a group's removal and syncs it, in order with the batches before it. */
+    java.util.concurrent.CompletableFuture<Void> removeGroup(int group) {
+        java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+        submit(() -> {
+            try {
+                log.removeGroup(group);
+                log.sync();
+                f.complete(null);
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /**
      * Writes a sync marker after the last synced record, so that recovery can tell a damaged synced record
      * from a torn unsynced tail. Costs up to two fsyncs; the host calls it only when the log is idle.
      */

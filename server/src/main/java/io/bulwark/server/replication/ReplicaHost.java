@@ -124,7 +124,26 @@ public final class ReplicaHost implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------------------
     // Inputs of the event loop.
 
-    private sealed interface Event permits Inbound, Submit, Read, DiskDone, Stop {
+    private sealed interface Event permits Inbound, Submit, Read, DiskDone, Stop, AddGroup, GroupOpened, RemoveGroup,
+            Reconfigure {
+    }
+
+    private record AddGroup(GroupSpec spec, long incarnation, CompletableFuture<Void> future) implements Event {
+    }
+
+    private record GroupOpened(GroupSpec spec, SharedLog.Group view, Throwable error, CompletableFuture<Void> future)
+            implements Event {
+    }
+
+    private record RemoveGroup(int group, CompletableFuture<Void> future) implements Event {
+    }
+
+    private record Reconfigure(int group, java.util.function.UnaryOperator<Membership> change,
+                               CompletableFuture<Proposal> future) implements Event {
+    }
+
+    /** What {@link #proposeMembership} did: the result and, if {@code QUEUED}, the membership proposed. */
+    public record Proposal(ProposeResult result, Membership proposed) {
     }
 
     private record Inbound(int group, Message message) implements Event {
@@ -160,7 +179,9 @@ public final class ReplicaHost implements AutoCloseable {
     private final AtomicInteger queuedMessages = new AtomicInteger();
     private final AtomicInteger outstandingRequests = new AtomicInteger();
     private final Thread loopThread;
-    private final Map<Integer, GroupState> groups = new TreeMap<>();
+    /** Read by transport threads (routing) and callers; changed only by the loop (and the constructor). */
+    private final java.util.concurrent.ConcurrentSkipListMap<Integer, GroupState> groups =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
     private PeerTransport transport;
     private volatile boolean running = true;
     private volatile boolean stopRequested;
@@ -218,12 +239,20 @@ public final class ReplicaHost implements AutoCloseable {
         GroupState(GroupSpec spec, SharedLog.Group log, long seed) {
             this.id = spec.group();
             this.log = log;
-            this.replica = Replica.start(nodeId, config.replicaOptions(), RandomSource.seeded(seed), spec.membership(),
+            // A group created here at run time (a replica added to an existing group) recorded the membership it
+            // started with; it wins over the caller's guess until the log itself says otherwise.
+            Membership initial = log.initialMembership() != null ? log.initialMembership() : spec.membership();
+            if (!initial.contains(nodeId)) {
+                throw new IllegalArgumentException("node " + nodeId + " is not a member of group " + spec.group()
+                        + " (" + initial + ")");
+            }
+            this.replica = Replica.start(nodeId, config.replicaOptions(), RandomSource.seeded(seed), initial,
                     log.recovered());
             this.machine = new ExactlyOnceStateMachine(spec.stateMachine().get(), config.maxSessions());
-            this.soleMember = spec.membership().all().equals(Set.of(nodeId));
+            this.soleMember = initial.all().equals(Set.of(nodeId));
             this.preferredLeader = spec.preferredLeader();
-            this.status = new DriverStatus(nodeId, true, replica.role(), hint(), replica.chosenIndex(), 0);
+            this.status = new DriverStatus(nodeId, true, replica.role(), hint(), replica.chosenIndex(), 0,
+                    replica.membership());
         }
 
         int hint() {
@@ -239,16 +268,33 @@ public final class ReplicaHost implements AutoCloseable {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.store = store;
+        Map<Integer, GroupSpec> byId = new TreeMap<>();
         for (GroupSpec spec : specs) {
-            if (!spec.membership().contains(nodeId)) {
-                throw new IllegalArgumentException("node " + nodeId + " is not a member of group " + spec.group()
-                        + " (" + spec.membership() + ")");
-            }
-            if (groups.containsKey(spec.group())) {
+            if (byId.put(spec.group(), spec) != null) {
                 throw new IllegalArgumentException("group " + spec.group() + " is listed twice");
             }
-            SharedLog.Group g = log.group(spec.group(), Membership.BOOTSTRAP_INCARNATION);
-            groups.put(spec.group(), new GroupState(spec, g, config.randomSeed() * 1_000_003L + spec.group()));
+        }
+        if (log.wasEmpty()) {
+            // A new node: the bootstrap groups, each recorded with its initial membership.
+            for (GroupSpec spec : specs) {
+                SharedLog.Group g = log.group(spec.group(), Membership.BOOTSTRAP_INCARNATION, spec.membership());
+                groups.put(spec.group(), new GroupState(spec, g, config.randomSeed() * 1_000_003L + spec.group()));
+            }
+        } else {
+            // A restart: exactly the groups the log holds (groups added or removed at run time included).
+            for (int id : log.recoveredGroups()) {
+                GroupSpec spec = byId.get(id);
+                Membership recorded = log.recordedMembership(id);
+                if (spec == null && recorded == null) {
+                    throw new CorruptGroupException("node " + nodeId + ": the log holds group " + id
+                            + " but neither records its membership nor was it given one");
+                }
+                GroupSpec effective = new GroupSpec(id, recorded != null ? recorded : spec.membership(),
+                        spec != null ? spec.stateMachine() : config.stateMachineFactory(),
+                        spec != null && spec.preferredLeader());
+                SharedLog.Group g = log.group(id, Membership.BOOTSTRAP_INCARNATION);
+                groups.put(id, new GroupState(effective, g, config.randomSeed() * 1_000_003L + id));
+            }
         }
         this.committer = new GroupCommitter(log, "bulwark-node-" + nodeId + "-sync",
                 completion -> inbox.add(new DiskDone(completion)));
@@ -339,6 +385,59 @@ public final class ReplicaHost implements AutoCloseable {
         return config.dataDirectory();
     }
 
+    /** The log holds a group this host cannot start. */
+    static final class CorruptGroupException extends IOException {
+        CorruptGroupException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Starts a replica of an existing group here, on new storage stamped with {@code incarnation}; the group's
+     * leader then adds it (as a learner named with that incarnation) with {@link #proposeMembership}. The
+     * creation is synced before the future completes, so a restart brings the replica back.
+     */
+    public CompletableFuture<Void> addGroup(GroupSpec spec, long incarnation) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        if (!running) {
+            f.completeExceptionally(stoppedException());
+        } else if (!spec.membership().contains(nodeId)) {
+            f.completeExceptionally(new IllegalArgumentException("node " + nodeId + " is not in " + spec.membership()));
+        } else {
+            inbox.add(new AddGroup(spec, incarnation, f));
+        }
+        return f;
+    }
+
+    /**
+     * Stops this node's replica of {@code group} (after the group's membership no longer names it) and records
+     * that in the log, so a restart does not bring it back. Pending requests fail with a not-leader error.
+     */
+    public CompletableFuture<Void> removeGroup(int group) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        if (!running) {
+            f.completeExceptionally(stoppedException());
+        } else {
+            inbox.add(new RemoveGroup(group, f));
+        }
+        return f;
+    }
+
+    /**
+     * Asks this node's replica of {@code group} to propose {@code change} applied to the membership it knows
+     * (one voter change at a time). The future tells what happened: {@code QUEUED} with the membership proposed
+     * (watch {@link #status} for it to take effect), {@code NOT_LEADER}, {@code BUSY} (a change is in flight).
+     */
+    public CompletableFuture<Proposal> proposeMembership(int group, java.util.function.UnaryOperator<Membership> change) {
+        CompletableFuture<Proposal> f = new CompletableFuture<>();
+        if (!running) {
+            f.completeExceptionally(stoppedException());
+        } else {
+            inbox.add(new Reconfigure(group, change, f));
+        }
+        return f;
+    }
+
     /** The groups this host runs, in id order. */
     public List<Integer> groups() {
         return List.copyOf(groups.keySet());
@@ -359,11 +458,15 @@ public final class ReplicaHost implements AutoCloseable {
      * {@code sequence} (increasing per client, one in flight) and completes with the state machine's result
      * once this replica applied it. A retry with the same sequence returns the original result.
      *
-     * @throws IllegalArgumentException if the group is not hosted, {@code sequence < 1}, or the command is larger
-     *                                  than {@code maxCommandBytes}
+     * @throws IllegalArgumentException if {@code sequence < 1}, or the command is larger than
+     *                                  {@code maxCommandBytes} (a group not hosted here fails the future with a
+     *                                  {@link NotLeaderException})
      */
     public CompletableFuture<byte[]> submit(int group, long clientId, long sequence, byte[] command) {
-        checkGroup(group);
+        if (!groups.containsKey(group)) {
+            return CompletableFuture.failedFuture(new NotLeaderException(nodeId, NotLeaderException.UNKNOWN_LEADER,
+                    "node " + nodeId + " has no replica of group " + group));
+        }
         Command c = new Command(clientId, sequence, command);
         if (c.encodedSize() > config.replicaOptions().maxCommandBytes()) {
             throw new IllegalArgumentException("command of " + command.length + " bytes (+20 bytes of ids) exceeds "
@@ -379,7 +482,10 @@ public final class ReplicaHost implements AutoCloseable {
      * machine once it has applied every command chosen before the read began. Only the leader serves reads.
      */
     public CompletableFuture<byte[]> read(int group, byte[] query) {
-        checkGroup(group);
+        if (!groups.containsKey(group)) {
+            return CompletableFuture.failedFuture(new NotLeaderException(nodeId, NotLeaderException.UNKNOWN_LEADER,
+                    "node " + nodeId + " has no replica of group " + group));
+        }
         Objects.requireNonNull(query, "query");
         CompletableFuture<byte[]> future = new CompletableFuture<>();
         enqueueRequest(new Read(group, query, future), future);
@@ -482,10 +588,6 @@ public final class ReplicaHost implements AutoCloseable {
         return g;
     }
 
-    private void checkGroup(int group) {
-        state(group);
-    }
-
     // ---------------------------------------------------------------------------------------------------------
     // Hand-off from other threads.
 
@@ -581,20 +683,105 @@ public final class ReplicaHost implements AutoCloseable {
         if (event instanceof Inbound in) {
             queuedMessages.decrementAndGet();
             GroupState g = groups.get(in.group());
+            if (g == null) {
+                messagesUnroutable.incrementAndGet(); // removed since the message arrived
+                return;
+            }
             g.replica.step(in.message());
             dirty.add(g);
         } else if (event instanceof Submit s) {
             GroupState g = groups.get(s.group());
+            if (g == null) {
+                fail(s.future(), new NotLeaderException(nodeId, NotLeaderException.UNKNOWN_LEADER,
+                        "node " + nodeId + " no longer has a replica of group " + s.group()));
+                return;
+            }
             propose(g, s.command(), s.future());
             dirty.add(g);
         } else if (event instanceof Read r) {
             GroupState g = groups.get(r.group());
+            if (g == null) {
+                fail(r.future(), new NotLeaderException(nodeId, NotLeaderException.UNKNOWN_LEADER,
+                        "node " + nodeId + " no longer has a replica of group " + r.group()));
+                return;
+            }
             long readId = ++g.nextReadId;
             g.pendingReads.put(readId, new PendingRead(r.query(), r.future()));
             g.replica.read(readId);
             dirty.add(g);
         } else if (event instanceof DiskDone d) {
             onDiskDone(d.completion());
+        } else if (event instanceof AddGroup a) {
+            if (groups.containsKey(a.spec().group())) {
+                a.future().completeExceptionally(new IllegalStateException("node " + nodeId + " already has a replica of"
+                        + " group " + a.spec().group()));
+                return;
+            }
+            committer.openGroup(a.spec().group(), a.incarnation(), a.spec().membership()).whenComplete((view, error) ->
+                    inbox.add(new GroupOpened(a.spec(), view, error, a.future())));
+        } else if (event instanceof GroupOpened o) {
+            if (o.error() != null) {
+                // The log could not record the group: it is as unusable as after any failed write.
+                o.future().completeExceptionally(o.error());
+                throw new StorageFailure(o.error());
+            }
+            GroupState g = new GroupState(o.spec(), o.view(), config.randomSeed() * 1_000_003L + o.spec().group());
+            groups.put(o.spec().group(), g);
+            dirty.add(g);
+            LOG.log(System.Logger.Level.INFO, "node " + nodeId + " added a replica of group " + g.id + " ("
+                    + g.replica.membership() + ")");
+            o.future().complete(null);
+        } else if (event instanceof RemoveGroup r) {
+            GroupState g = groups.remove(r.group());
+            if (g == null) {
+                r.future().complete(null);
+                return;
+            }
+            dirty.remove(g);
+            touched.remove(g);
+            NotLeaderException gone = new NotLeaderException(nodeId, NotLeaderException.UNKNOWN_LEADER,
+                    "node " + nodeId + " no longer has a replica of group " + g.id);
+            for (CompletableFuture<byte[]> f : g.pendingCommands.values()) {
+                fail(f, gone);
+            }
+            for (PendingRead pr : g.pendingReads.values()) {
+                fail(pr.future(), gone);
+            }
+            for (List<PendingRead> reads : g.readsAwaitingApply.values()) {
+                for (PendingRead pr : reads) {
+                    fail(pr.future(), gone);
+                }
+            }
+            LOG.log(System.Logger.Level.INFO, "node " + nodeId + " removed its replica of group " + g.id);
+            committer.removeGroup(g.id).whenComplete((v, error) -> {
+                if (error != null) {
+                    r.future().completeExceptionally(error);
+                    inbox.add(new DiskDone(new GroupCommitter.Completion(Map.of(), 0, false, 0, error)));
+                } else {
+                    r.future().complete(null);
+                }
+            });
+        } else if (event instanceof Reconfigure c) {
+            GroupState g = groups.get(c.group());
+            if (g == null) {
+                c.future().complete(new Proposal(ProposeResult.NOT_LEADER, null));
+                return;
+            }
+            try {
+                Membership current = g.replica.membership();
+                Membership next = c.change().apply(current);
+                if (next.equals(current)) {
+                    // Already so (a retry after the change was chosen): nothing to propose.
+                    c.future().complete(new Proposal(g.replica.role() == Role.LEADER ? ProposeResult.QUEUED
+                            : ProposeResult.NOT_LEADER, current));
+                    return;
+                }
+                ProposeResult result = g.replica.proposeMembership(next);
+                c.future().complete(new Proposal(result, result == ProposeResult.QUEUED ? next : null));
+            } catch (IllegalArgumentException e) {
+                c.future().completeExceptionally(e);
+            }
+            dirty.add(g);
         } else if (event instanceof Stop) {
             stopRequested = true;
         }
@@ -738,6 +925,9 @@ public final class ReplicaHost implements AutoCloseable {
         readiesSynced += c.readies();
         for (Map.Entry<Integer, Long> e : c.lastReadyIds().entrySet()) {
             GroupState g = groups.get(e.getKey());
+            if (g == null) {
+                continue; // removed meanwhile
+            }
             g.lastSyncedReadyId = Math.max(g.lastSyncedReadyId, e.getValue());
             while (!g.awaitingSync.isEmpty()) {
                 Ready head = g.awaitingSync.peek();
@@ -852,7 +1042,7 @@ public final class ReplicaHost implements AutoCloseable {
         for (GroupState g : which) {
             DriverStatus previous = g.status;
             DriverStatus next = new DriverStatus(nodeId, running, g.replica.role(), g.hint(), g.replica.chosenIndex(),
-                    g.appliedIndex);
+                    g.appliedIndex, g.replica.membership());
             if (next.equals(previous)) {
                 continue;
             }
@@ -965,6 +1155,12 @@ public final class ReplicaHost implements AutoCloseable {
         ReplicaStoppedException stopped = null;
         Event e;
         while ((e = inbox.poll()) != null) {
+            CompletableFuture<?> admin = e instanceof AddGroup a ? a.future() : e instanceof GroupOpened o ? o.future()
+                    : e instanceof RemoveGroup rg ? rg.future() : e instanceof Reconfigure c ? c.future() : null;
+            if (admin != null) {
+                admin.completeExceptionally(stoppedException());
+                continue;
+            }
             CompletableFuture<byte[]> f = e instanceof Submit s ? s.future() : e instanceof Read r ? r.future() : null;
             if (f != null) {
                 if (stopped == null) {

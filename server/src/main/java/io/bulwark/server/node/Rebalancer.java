@@ -1,0 +1,196 @@
+package io.bulwark.server.node;
+
+import io.bulwark.client.BulwarkClient;
+import io.bulwark.client.ClientOptions;
+import io.bulwark.client.ClusterAdmin;
+import io.bulwark.client.UnavailableException;
+import io.bulwark.client.protocol.NodeStatus;
+import io.bulwark.client.protocol.Topology;
+import io.bulwark.paxos.ProposeResult;
+import io.bulwark.ring.Node;
+import io.bulwark.ring.PartitionMove;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Moves a cluster from one definition to the next (a node joined or is leaving): only the partitions whose
+ * ring placement changes move, one at a time, each by Paxos membership changes of its own group, one voter at a
+ * time, so the partition keeps serving and never has fewer than its full replica count of voters:
+ * <ol>
+ *   <li>every node is given the new definition (so the newcomer's peers can reach it, and clients learn it);</li>
+ *   <li>for each partition whose replica set changes, for each node it gains: the leader proposes the node as a
+ *       learner on new storage, the node starts that replica, catches up from the leader's log and is promoted
+ *       to voter by the leader;</li>
+ *   <li>then, for each node it loses: the leader proposes the membership without it (a leader removing itself
+ *       steps down once that is chosen), and the node's replica is stopped for good.</li>
+ * </ol>
+ * Every step checks the group's current membership first, so running the same move again after an
+ * interruption resumes it. A driver (it polls and waits); not thread-safe.
+ */
+public final class Rebalancer {
+
+    private static final long STEP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+
+    /** What a rebalance did. */
+    public record Result(int partitionsMoved, int replicasAdded, int replicasRemoved, long millis,
+                         List<PartitionMove> moves) {
+    }
+
+    private final ClusterSpec from;
+    private final ClusterSpec to;
+    private final PrintStream progress;
+    private final SecureRandom random = new SecureRandom();
+
+    private Rebalancer(ClusterSpec from, ClusterSpec to, PrintStream progress) {
+        this.from = from;
+        this.to = to;
+        this.progress = progress;
+    }
+
+    /**
+     * Moves the cluster defined by {@code from} to {@code to}. Nodes only in {@code to} must be running (started
+     * as joining); nodes only in {@code from} keep running until this returns, then hold no replica.
+     *
+     * @param progress where each step is reported, or null
+     * @throws TimeoutException if a step does not complete within a minute (the cluster is left in a safe,
+     *                          resumable state)
+     */
+    public static Result apply(ClusterSpec from, ClusterSpec to, PrintStream progress)
+            throws TimeoutException, InterruptedException {
+        if (from.partitions() != to.partitions() || from.replicationFactor() != to.replicationFactor()) {
+            throw new IllegalArgumentException("partitions and replication factor are fixed for a cluster's life");
+        }
+        return new Rebalancer(from, to, progress).run();
+    }
+
+    private Result run() throws TimeoutException, InterruptedException {
+        long start = System.nanoTime();
+        Map<Integer, Topology.Member> everyone = new LinkedHashMap<>();
+        from.members().forEach(m -> everyone.put(m.id(), m));
+        to.members().forEach(m -> everyone.put(m.id(), m));
+        List<InetSocketAddress> seeds = new ArrayList<>();
+        everyone.values().forEach(m -> seeds.add(m.clientAddress()));
+        List<PartitionMove> moves = from.placement().diff(to.placement());
+        say("moving " + moves.size() + " of " + to.partitions() + " partitions (the ring's plan), one at a time");
+        int added = 0;
+        int removed = 0;
+        try (BulwarkClient bootstrap = BulwarkClient.connect(ClientOptions.of(seeds))) {
+            ClusterAdmin admin = new ClusterAdmin(bootstrap);
+            for (Topology.Member m : everyone.values()) {
+                admin.setDefinition(m.clientAddress(), to.format());
+            }
+        }
+        try (BulwarkClient client = BulwarkClient.connect(ClientOptions.of(seeds))) {
+            ClusterAdmin admin = new ClusterAdmin(client);
+            admin.knowMembers(everyone.values());
+            for (PartitionMove move : moves) {
+                List<Integer> gains = ids(move.added());
+                List<Integer> losses = ids(move.removed());
+                for (int node : gains) {
+                    addVoter(client, admin, move.partition(), node, everyone.keySet());
+                    added++;
+                }
+                for (int node : losses) {
+                    removeVoter(client, admin, move.partition(), node, everyone.keySet());
+                    removed++;
+                }
+                say("partition " + move.partition() + ": " + ids(move.from()) + " -> " + ids(move.to()));
+            }
+        }
+        return new Result(moves.size(), added, removed, (System.nanoTime() - start) / 1_000_000, moves);
+    }
+
+    private static List<Integer> ids(List<Node> nodes) {
+        return nodes.stream().map(n -> Integer.parseInt(n.id())).toList();
+    }
+
+    /** The partition's leader and its view of the membership. */
+    private record View(int leader, List<Integer> voters, List<Integer> learners) {
+    }
+
+    private View view(BulwarkClient client, int partition, Iterable<Integer> nodes) {
+        for (int node : nodes) {
+            NodeStatus s;
+            try {
+                s = client.status(node);
+            } catch (UnavailableException | io.bulwark.client.InvalidRequestException e) {
+                continue;
+            }
+            for (NodeStatus.Replica r : s.partitions()) {
+                if (r.partition() == partition && r.role().equals("LEADER")) {
+                    return new View(node, r.voters(), r.learners());
+                }
+            }
+        }
+        return null;
+    }
+
+    private void addVoter(BulwarkClient client, ClusterAdmin admin, int partition, int node, Iterable<Integer> nodes)
+            throws TimeoutException {
+        long deadline = System.nanoTime() + STEP_TIMEOUT_NANOS;
+        boolean replicaStarted = false;
+        while (true) {
+            View v = view(client, partition, nodes);
+            if (v != null && v.voters().contains(node)) {
+                return;
+            }
+            if (v != null && !v.learners().contains(node)) {
+                long incarnation = 1 + (random.nextLong() >>> 1);
+                ClusterAdmin.Proposal p = admin.addLearner(v.leader(), partition, node, incarnation);
+                Long named = p.proposed() == null ? null : p.proposed().incarnationOf(node);
+                if (p.result() == ProposeResult.QUEUED && named != null && named == incarnation) {
+                    admin.addReplica(node, partition, p.proposed(), incarnation);
+                    replicaStarted = true;
+                }
+            } else if (v != null && !replicaStarted) {
+                // A learner proposed by an interrupted earlier run: its replica may not exist yet. Starting it is
+                // idempotent, but it needs the incarnation the membership names, which only the leader knows; the
+                // leader replaces a learner heard on other storage, so re-adding is safe either way.
+                replicaStarted = true;
+            }
+            check(deadline, "partition " + partition + ": node " + node + " did not become a voter (last view " + v + ")");
+            LockSupport.parkNanos(POLL_NANOS);
+        }
+    }
+
+    private void removeVoter(BulwarkClient client, ClusterAdmin admin, int partition, int node, Iterable<Integer> nodes)
+            throws TimeoutException {
+        long deadline = System.nanoTime() + STEP_TIMEOUT_NANOS;
+        while (true) {
+            View v = view(client, partition, nodes);
+            if (v != null && !v.voters().contains(node) && !v.learners().contains(node)) {
+                admin.removeReplica(node, partition);
+                return;
+            }
+            ClusterAdmin.Proposal last = null;
+            if (v != null) {
+                last = admin.removeMember(v.leader(), partition, node);
+            }
+            check(deadline, "partition " + partition + ": node " + node + " was not removed (last view " + v
+                    + ", last proposal " + last + ")");
+            LockSupport.parkNanos(POLL_NANOS);
+        }
+    }
+
+    private static void check(long deadline, String what) throws TimeoutException {
+        if (System.nanoTime() - deadline > 0) {
+            throw new TimeoutException(what + " within " + TimeUnit.NANOSECONDS.toSeconds(STEP_TIMEOUT_NANOS)
+                    + " s; the cluster is safe and the move can be run again to resume");
+        }
+    }
+
+    private void say(String line) {
+        if (progress != null) {
+            progress.println(line);
+        }
+    }
+}
