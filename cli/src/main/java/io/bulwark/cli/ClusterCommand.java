@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 /** {@code bulwark cluster}: a local cluster of node processes on loopback. */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
         description = "Start, inspect and stop a local cluster of separate node processes on loopback.",
-        subcommands = {ClusterCommand.Up.class, ClusterCommand.Status.class, ClusterCommand.Down.class})
+        subcommands = {ClusterCommand.Up.class, ClusterCommand.Status.class, ClusterCommand.Join.class,
+            ClusterCommand.Leave.class, ClusterCommand.Down.class})
 final class ClusterCommand implements Runnable {
 
     /** Where {@code cluster up} puts a cluster unless told otherwise; {@code kv} looks there too. */
@@ -158,6 +159,54 @@ final class ClusterCommand implements Runnable {
                 }
                 return up == spec.members().size() ? 0 : 3;
             }
+        }
+    }
+
+    @Command(name = "join", mixinStandardHelpOptions = true,
+            description = {"Add a node to the local cluster: start it on free ports, then move to it only the partitions",
+                "the ring gives it, one at a time, each by membership changes of its own Paxos group (the cluster",
+                "keeps serving; nothing acknowledged is lost)."})
+    static final class Join implements Callable<Integer> {
+        @Mixin
+        DirOption dir;
+
+        @Override
+        public Integer call() throws Exception {
+            ProcessCluster cluster = ProcessCluster.attach(dir.dir, ProcessCluster.DEFAULT_JVM_ARGS, System.out);
+            int before = cluster.spec().members().size();
+            io.bulwark.server.node.Rebalancer.Result r = cluster.join();
+            int id = cluster.spec().members().stream().mapToInt(Topology.Member::id).max().orElseThrow();
+            double ideal = cluster.spec().partitions() * (double) cluster.spec().replicationFactor()
+                    / cluster.spec().members().size();
+            System.out.printf(java.util.Locale.ROOT, "node %d joined (%d -> %d nodes): %d partitions moved, %d replicas"
+                            + " to node %d (ideal share %.1f, %.2fx), in %.1f s%n", id, before, before + 1,
+                    r.partitionsMoved(), r.replicasAdded(), id, ideal, r.replicasAdded() / ideal, r.millis() / 1e3);
+            return 0;
+        }
+    }
+
+    @Command(name = "leave", mixinStandardHelpOptions = true,
+            description = {"Remove a node from the local cluster: move its replicas to the nodes the ring now names,",
+                "one partition at a time, then stop it (its data directory stays)."})
+    static final class Leave implements Callable<Integer> {
+        @Mixin
+        DirOption dir;
+
+        @Option(names = "--node", required = true, description = "The id of the node to remove.")
+        int node;
+
+        @Override
+        public Integer call() throws Exception {
+            ProcessCluster cluster = ProcessCluster.attach(dir.dir, ProcessCluster.DEFAULT_JVM_ARGS, System.out);
+            if (cluster.spec().members().size() <= cluster.spec().replicationFactor()) {
+                throw new IllegalArgumentException("the cluster has " + cluster.spec().members().size() + " nodes and"
+                        + " replication factor " + cluster.spec().replicationFactor() + ": removing one would leave"
+                        + " partitions short of replicas");
+            }
+            io.bulwark.server.node.Rebalancer.Result r = cluster.leave(node);
+            System.out.printf(java.util.Locale.ROOT, "node %d left: %d partitions moved, in %.1f s; its process is"
+                    + " stopped%n", node, r.partitionsMoved(), r.millis() / 1e3);
+            return 0;
         }
     }
 

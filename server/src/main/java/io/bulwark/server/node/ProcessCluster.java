@@ -83,6 +83,20 @@ public final class ProcessCluster implements AutoCloseable {
         return cluster;
     }
 
+    /**
+     * A controller for the cluster already defined in {@code dir} (its nodes started by another controller, e.g.
+     * an earlier {@code bulwark cluster up}): it can add and remove nodes; nodes it did not start are stopped
+     * through their pid files.
+     */
+    public static ProcessCluster attach(Path dir, List<String> jvmArgs, PrintStream progress) throws IOException {
+        dir = dir.toAbsolutePath().normalize();
+        Path conf = dir.resolve(ClusterSpec.FILE_NAME);
+        if (!Files.exists(conf)) {
+            throw new IOException("no cluster in " + dir + " (no " + ClusterSpec.FILE_NAME + ")");
+        }
+        return new ProcessCluster(dir, ClusterSpec.read(conf), jvmArgs, progress);
+    }
+
     /** A free TCP port on loopback at the time of the call. */
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -202,7 +216,11 @@ public final class ProcessCluster implements AutoCloseable {
     /** {@code SIGTERM}: the node closes cleanly. Waits for the exit, then kills if it takes too long. */
     public void stop(int id) {
         Process p = processes.get(id);
-        if (p == null || !p.isAlive()) {
+        if (p == null) {
+            stopByPidFile(id);
+            return;
+        }
+        if (!p.isAlive()) {
             return;
         }
         if (pausedPids.contains(p.pid())) {
@@ -216,6 +234,28 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     private final java.util.Set<Long> pausedPids = new java.util.HashSet<>();
+
+    private void stopByPidFile(int id) {
+        Path pidFile = dir.resolve("node-" + id + ".pid");
+        try {
+            if (!Files.exists(pidFile)) {
+                return;
+            }
+            long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).strip());
+            Optional<ProcessHandle> h = ProcessHandle.of(pid);
+            if (h.isPresent() && h.get().isAlive() && isOurs(h.get(), dir)) {
+                h.get().destroy();
+                try {
+                    h.get().onExit().get(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                } catch (Exception e) {
+                    h.get().destroyForcibly();
+                }
+                say("node " + id + " stopped (pid " + pid + ")");
+            }
+        } catch (IOException | NumberFormatException e) {
+            say("could not stop node " + id + " from its pid file: " + e.getMessage());
+        }
+    }
 
     /** {@code SIGSTOP}: the process freezes (as in a long GC pause or a stalled VM) but keeps its sockets. */
     public void pause(int id) throws IOException {
