@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The demo's cluster chapter: a real 3-node cluster of separate processes on loopback, keys placed on
  * partitions by the ring, a checked workload while the busiest leader is killed with {@code kill -9} and
- * restarted, and the verdict. Every process it starts is stopped and its directory deleted, whatever happens.
+ * restarted and a fourth node joins, and the verdict. Every process it starts is stopped and its directory deleted, whatever happens.
  */
 final class ClusterChapter {
 
@@ -47,7 +47,7 @@ final class ClusterChapter {
             try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
                 return tour(out, cluster, client);
             }
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        } catch (IOException | InterruptedException | java.util.concurrent.TimeoutException | RuntimeException e) {
             out.println("  error: " + e);
             return false;
         } finally {
@@ -63,7 +63,7 @@ final class ClusterChapter {
     }
 
     private static boolean tour(PrintStream out, ProcessCluster cluster, BulwarkClient client)
-            throws IOException, InterruptedException {
+            throws IOException, InterruptedException, java.util.concurrent.TimeoutException {
         boolean ok = true;
         // Where keys land.
         for (String key : List.of("alice", "bob", "carol")) {
@@ -102,6 +102,17 @@ final class ClusterChapter {
                 + " leaders in %.1f s: %s%n", victim, (restarted - killedAt) / 1e9, (System.nanoTime() - restarted) / 1e9,
                 caughtUp ? "yes" : "NO");
         ok &= caughtUp;
+        ok &= load.awaitWrites(200, 30_000);
+        io.bulwark.ring.PartitionTable three = cluster.spec().placement();
+        io.bulwark.server.node.Rebalancer.Result joined = cluster.join();
+        int moved = joined.replicasAdded();
+        double ideal = cluster.spec().partitions() * 3.0 / cluster.spec().members().size();
+        boolean onlyPlanned = joined.partitionsMoved() == three.diff(cluster.spec().placement()).size();
+        out.printf(Locale.ROOT, "  node 4 joined under the same load: %d of %d partitions moved (exactly the ring's plan:"
+                + " %s), %d replicas to node 4 (ideal share %.0f), one group membership change at a time, %.1f s%n",
+                joined.partitionsMoved(), cluster.spec().partitions(), onlyPlanned ? "yes" : "NO", moved, ideal,
+                joined.millis() / 1e3);
+        ok &= onlyPlanned;
         ok &= load.awaitWrites(200, 30_000);
         load.stop();
         ClusterWorkload.Verdict verdict = load.verify();

@@ -70,7 +70,7 @@ final class DemoCommand implements Callable<Integer> {
         step("13. Consensus: a simulated 3-replica Paxos group under every fault passes agreement, linearizability"
                 + " and convergence checks; a deliberately broken replica is caught", () -> ConsensusChapter.run(out));
         step("14. The cluster: 3 node processes, partitions placed by the ring, each a Paxos group; kill -9 the busiest"
-                + " leader under a checked load, restart it, nothing lost", () -> ClusterChapter.run(out));
+                + " leader under a checked load, restart it, add a node; nothing lost", () -> ClusterChapter.run(out));
         out.println();
         out.printf("demo: %d checks passed, %d failed%n", passed, failed);
         return failed == 0 ? 0 : 1;
