@@ -45,8 +45,10 @@ class CliTest {
     @Test
     void demoRunsEveryCheckAndPasses() {
         Result r = run("demo");
-        assertThat(r.out()).contains("demo: 13 checks passed, 0 failed").doesNotContain("FAIL");
+        assertThat(r.out()).contains("demo: 14 checks passed, 0 failed").doesNotContain("FAIL");
         assertThat(r.out()).contains("13. Consensus", "no violations", "broken replica 1", "caught at seed");
+        assertThat(r.out()).contains("14. The cluster", "writes resumed: yes", "caught up with the leaders",
+                "exactly the ring's plan: yes", "lost: 0, violations: 0", "is refused and stores nothing: yes");
         assertThat(r.code()).isZero();
     }
 

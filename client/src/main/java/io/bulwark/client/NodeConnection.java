@@ -1,5 +1,6 @@
 package io.bulwark.client;
 
+import io.bulwark.client.protocol.FrameWriter;
 import io.bulwark.client.protocol.Wire;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -9,13 +10,11 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -143,49 +142,11 @@ final class NodeConnection implements AutoCloseable {
     }
 
     private void writeLoop() {
-        ByteBuffer buffer = ByteBuffer.allocate(256 << 10);
-        List<byte[]> batch = new ArrayList<>();
         try {
-            while (!closed) {
-                byte[] first;
-                try {
-                    first = out.poll(200, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    continue;
-                }
-                if (first == null) {
-                    continue;
-                }
-                batch.clear();
-                batch.add(first);
-                out.drainTo(batch);
-                buffer.clear();
-                for (byte[] p : batch) {
-                    int need = Wire.HEADER_BYTES + p.length;
-                    if (need > buffer.remaining()) {
-                        flush(buffer);
-                    }
-                    if (need > buffer.capacity()) {
-                        ByteBuffer alone = ByteBuffer.allocate(need);
-                        Wire.putFrame(alone, p);
-                        flush(alone);
-                        continue;
-                    }
-                    Wire.putFrame(buffer, p);
-                }
-                flush(buffer);
-            }
+            new FrameWriter(channel, out, 256 << 10).run(() -> closed);
         } catch (IOException e) {
             fail(new IOException("connection to node " + nodeId + " lost while writing: " + e.getMessage(), e));
         }
-    }
-
-    private void flush(ByteBuffer b) throws IOException {
-        b.flip();
-        while (b.hasRemaining()) {
-            channel.write(b);
-        }
-        b.clear();
     }
 
     private void fail(IOException e) {

@@ -1,5 +1,6 @@
 package io.bulwark.server.node;
 
+import io.bulwark.client.protocol.FrameWriter;
 import io.bulwark.client.protocol.Wire;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -7,13 +8,10 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -175,51 +173,13 @@ final class ClientService implements AutoCloseable {
         }
 
         private void write() {
-            ByteBuffer buffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
-            List<byte[]> batch = new ArrayList<>();
             try {
-                while (!done) {
-                    byte[] first;
-                    try {
-                        first = out.poll(200, TimeUnit.MILLISECONDS);
-                    } catch (InterruptedException e) {
-                        continue;
-                    }
-                    if (first == null) {
-                        continue;
-                    }
-                    batch.clear();
-                    batch.add(first);
-                    out.drainTo(batch);
-                    buffer.clear();
-                    for (byte[] payload : batch) {
-                        int need = Wire.HEADER_BYTES + payload.length;
-                        if (need > buffer.remaining()) {
-                            flush(buffer);
-                        }
-                        if (need > buffer.capacity()) {
-                            ByteBuffer alone = ByteBuffer.allocate(need);
-                            Wire.putFrame(alone, payload);
-                            flush(alone);
-                            continue;
-                        }
-                        Wire.putFrame(buffer, payload);
-                    }
-                    flush(buffer);
-                }
+                new FrameWriter(channel, out, WRITE_BUFFER_BYTES).run(() -> done);
             } catch (IOException e) {
                 // The reader notices the broken channel too.
             } finally {
                 close();
             }
-        }
-
-        private void flush(ByteBuffer b) throws IOException {
-            b.flip();
-            while (b.hasRemaining()) {
-                channel.write(b);
-            }
-            b.clear();
         }
     }
 
