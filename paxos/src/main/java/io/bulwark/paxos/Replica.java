@@ -490,8 +490,13 @@ public final class Replica {
         boolean sticky = inLeaderLease() && leaderHint != m.from()
                 && !(m.ballot().equals(promised) && leaderHint == NO_NODE);
         // A replica on storage the membership does not name may have forgotten promises its earlier
-        // incarnation made: it must never be counted, so it never promises.
-        if (stale || behind || sticky || !isVoter()) {
+        // incarnation made: it must never be counted, so it never promises. A learner on the storage the
+        // membership names does promise: its promise counts only for a membership in which it votes, and a
+        // candidate that recovered a pending promotion of it needs exactly that (the learner may not have
+        // heard it was promoted before the leader died).
+        Long named = membership().incarnationOf(id);
+        boolean namedHere = named != null && named == incarnation;
+        if (stale || behind || sticky || !namedHere) {
             out.sendNow.add(new Message.Reject(id, m.from(), m.ballot(), promised, chosenIndex));
             return;
         }

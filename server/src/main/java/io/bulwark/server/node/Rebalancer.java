@@ -33,7 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  *       steps down once that is chosen), and the node's replica is stopped for good.</li>
  * </ol>
  * Every step checks the group's current membership first, so running the same move again after an
- * interruption resumes it. A driver (it polls and waits); not thread-safe.
+ * interruption resumes it. A node that is leaving may be dead: every partition still has a majority without
+ * it, so its replicas are replaced all the same. A driver (it polls and waits); not thread-safe.
  */
 public final class Rebalancer {
 
@@ -86,7 +87,14 @@ public final class Rebalancer {
         try (BulwarkClient bootstrap = BulwarkClient.connect(ClientOptions.of(seeds))) {
             ClusterAdmin admin = new ClusterAdmin(bootstrap);
             for (Topology.Member m : everyone.values()) {
-                admin.setDefinition(m.clientAddress(), to.format());
+                try {
+                    admin.setDefinition(m.clientAddress(), to.format());
+                } catch (UnavailableException e) {
+                    if (isMember(to, m.id())) {
+                        throw e; // a node that stays or joins must take the new definition
+                    }
+                    say("node " + m.id() + " is leaving and does not answer (" + e.getMessage() + "); moving on without it");
+                }
             }
         }
         try (BulwarkClient client = BulwarkClient.connect(ClientOptions.of(seeds))) {
@@ -109,6 +117,10 @@ public final class Rebalancer {
         return new Result(moves.size(), added, removed, (System.nanoTime() - start) / 1_000_000, moves);
     }
 
+    private static boolean isMember(ClusterSpec spec, int id) {
+        return spec.members().stream().anyMatch(m -> m.id() == id);
+    }
+
     private static List<Integer> ids(List<Node> nodes) {
         return nodes.stream().map(n -> Integer.parseInt(n.id())).toList();
     }
@@ -117,14 +129,20 @@ public final class Rebalancer {
     private record View(int leader, List<Integer> voters, List<Integer> learners) {
     }
 
+    /** What the last {@link #view} saw of each node, for the timeout message. */
+    private final Map<Integer, String> lastSeen = new java.util.TreeMap<>();
+
     private View view(BulwarkClient client, int partition, Iterable<Integer> nodes) {
         for (int node : nodes) {
             NodeStatus s;
             try {
                 s = client.status(node);
             } catch (UnavailableException | io.bulwark.client.InvalidRequestException e) {
+                lastSeen.put(node, "no answer: " + e.getMessage());
                 continue;
             }
+            lastSeen.put(node, s.partitions().stream().filter(r -> r.partition() == partition).findFirst()
+                    .map(Object::toString).orElse("no replica"));
             for (NodeStatus.Replica r : s.partitions()) {
                 if (r.partition() == partition && r.role().equals("LEADER")) {
                     return new View(node, r.voters(), r.learners());
@@ -168,7 +186,12 @@ public final class Rebalancer {
         while (true) {
             View v = view(client, partition, nodes);
             if (v != null && !v.voters().contains(node) && !v.learners().contains(node)) {
-                admin.removeReplica(node, partition);
+                try {
+                    admin.removeReplica(node, partition);
+                } catch (UnavailableException e) {
+                    // A dead node being removed: its replica is no longer a member, whatever becomes of it.
+                    say("node " + node + " does not answer; partition " + partition + " no longer counts it");
+                }
                 return;
             }
             ClusterAdmin.Proposal last = null;
@@ -181,10 +204,10 @@ public final class Rebalancer {
         }
     }
 
-    private static void check(long deadline, String what) throws TimeoutException {
+    private void check(long deadline, String what) throws TimeoutException {
         if (System.nanoTime() - deadline > 0) {
             throw new TimeoutException(what + " within " + TimeUnit.NANOSECONDS.toSeconds(STEP_TIMEOUT_NANOS)
-                    + " s; the cluster is safe and the move can be run again to resume");
+                    + " s; the cluster is safe and the move can be run again to resume. Last seen: " + lastSeen);
         }
     }
 
