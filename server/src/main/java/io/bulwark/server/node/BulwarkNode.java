@@ -275,8 +275,10 @@ public final class BulwarkNode implements AutoCloseable {
             hints[p] = s.isLeader() ? nodeId : s.leaderHint();
             // What the group's log says beats what the placement says: during a move they differ.
             int[] voters = s.membership().voters().stream().mapToInt(Integer::intValue).toArray();
-            if (voters.length > 0) {
-                replicas[p] = voters;
+            int[] planned = replicas[p].clone();
+            java.util.Arrays.sort(planned);
+            if (voters.length > 0 && !java.util.Arrays.equals(voters, planned)) {
+                replicas[p] = voters; // mid-move; otherwise keep the ring's order, primary first
             }
         }
         return new Topology(t.partitions(), t.replicationFactor(), t.members(), replicas, hints);
