@@ -169,14 +169,21 @@ public final class Rebalancer {
                     admin.addReplica(node, partition, p.proposed(), incarnation);
                     replicaStarted = true;
                 }
-            } else if (v != null && !replicaStarted) {
-                // A learner proposed by an interrupted earlier run: its replica may not exist yet. Starting it is
-                // idempotent, but it needs the incarnation the membership names, which only the leader knows; the
-                // leader replaces a learner heard on other storage, so re-adding is safe either way.
-                replicaStarted = true;
+            } else if (v != null && !replicaStarted && !hosts(client, node, partition)) {
+                // A learner proposed by an interrupted earlier run whose replica was never started: only the
+                // leader knows the incarnation it was named with, so take it out and add it again afresh.
+                admin.removeMember(v.leader(), partition, node);
             }
             check(deadline, "partition " + partition + ": node " + node + " did not become a voter (last view " + v + ")");
             LockSupport.parkNanos(POLL_NANOS);
+        }
+    }
+
+    private static boolean hosts(BulwarkClient client, int node, int partition) {
+        try {
+            return client.status(node).partitions().stream().anyMatch(r -> r.partition() == partition);
+        } catch (UnavailableException | io.bulwark.client.InvalidRequestException e) {
+            return false;
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.bulwark.client.BulwarkClient;
+import io.bulwark.client.ClientOptions;
 import io.bulwark.client.InvalidRequestException;
 import io.bulwark.client.protocol.NodeStatus;
 import io.bulwark.client.protocol.Topology;
@@ -146,6 +147,42 @@ class BulwarkNodeTest {
             total += Double.parseDouble(c.group(1));
         }
         assertThat(total).as("the write was timed where it arrived (redirects included)").isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aJoinResumesPastALearnerLeftBehindByAnInterruptedRun() throws Exception {
+        cluster = new LocalCluster(dir, 3, 4, 3);
+        java.util.List<Topology.Member> members = new java.util.ArrayList<>(cluster.spec.members());
+        members.add(new Topology.Member(4, "127.0.0.1", LocalCluster.freePort(), LocalCluster.freePort(), ""));
+        ClusterSpec four = new ClusterSpec(4, 3, members);
+        BulwarkNode newcomer = BulwarkNode.start(NodeConfig.of(4, dir.resolve("node-4"), four).asJoining());
+        cluster.nodes.put(4, newcomer);
+        assertThat(newcomer.hostedPartitions()).isEmpty();
+        java.util.List<io.bulwark.ring.PartitionMove> moves = cluster.spec.placement().diff(four.placement());
+        int p = moves.get(0).partition();
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            client.put(b("before"), b("x"));
+            // An earlier run proposed node 4 as a learner of p and died before starting its replica.
+            io.bulwark.client.ClusterAdmin admin = new io.bulwark.client.ClusterAdmin(client);
+            for (int id = 1; id <= 3; id++) {
+                cluster.nodes.get(id).replicas().awaitStatus(p, s -> s.leaderHint() >= 0, Duration.ofSeconds(10));
+            }
+            int leader = cluster.nodes.get(1).replicas().status(p).leaderHint();
+            assertThat(admin.addLearner(leader, p, 4, 12345).result()).isEqualTo(io.bulwark.paxos.ProposeResult.QUEUED);
+        }
+        Rebalancer.Result r = Rebalancer.apply(cluster.spec, four, null);
+        assertThat(r.partitionsMoved()).isEqualTo(moves.size());
+        java.util.Set<Integer> expected = new java.util.TreeSet<>();
+        for (int q = 0; q < 4; q++) {
+            if (four.placement().replicas(q).stream().anyMatch(n -> n.id().equals("4"))) {
+                expected.add(q);
+            }
+        }
+        assertThat(newcomer.hostedPartitions()).containsExactlyElementsOf(expected);
+        try (BulwarkClient client = BulwarkClient.connect(ClientOptions.of(java.util.List.of(
+                four.member(4).clientAddress())))) {
+            assertThat(client.get(b("before"))).isEqualTo(b("x"));
+        }
     }
 
     @Test
