@@ -2,7 +2,6 @@ package io.bulwark.bench.kv;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -14,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +24,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * A real three-member etcd cluster on loopback, for {@code bench kv}: three {@code etcd} processes (the Debian
@@ -280,7 +277,7 @@ public final class EtcdCluster implements AutoCloseable {
                 options.progress().println("  an etcd port was taken in the meantime; starting again on other ports");
                 for (Member m : members) {
                     m.destroy();
-                    deleteRecursively(m.dataDirectory());
+                    io.bulwark.core.storage.Directories.deleteRecursively(m.dataDirectory());
                 }
             }
         }
@@ -369,8 +366,8 @@ public final class EtcdCluster implements AutoCloseable {
             }
         }
         try {
-            deleteRecursively(runDirectory);
-        } catch (IOException | UncheckedIOException e) {
+            io.bulwark.core.storage.Directories.deleteRecursively(runDirectory);
+        } catch (IOException e) {
             options.progress().println("could not delete the etcd run directory " + runDirectory + ": " + e);
         }
     }
@@ -387,21 +384,6 @@ public final class EtcdCluster implements AutoCloseable {
             for (ServerSocket s : sockets) {
                 s.close();
             }
-        }
-    }
-
-    private static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
         }
     }
 

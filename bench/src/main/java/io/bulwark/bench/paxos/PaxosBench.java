@@ -2,7 +2,6 @@ package io.bulwark.bench.paxos;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -434,7 +433,7 @@ public final class PaxosBench {
                     Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory(), startedAt, rawBefore,
                     rawAfter, levels, notes);
         } finally {
-            deleteRecursively(runDirectory);
+            io.bulwark.core.storage.Directories.deleteRecursively(runDirectory);
         }
     }
 
@@ -455,20 +454,4 @@ public final class PaxosBench {
         return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1_000.0;
     }
 
-    private static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
 }

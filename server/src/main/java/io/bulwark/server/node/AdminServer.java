@@ -113,12 +113,13 @@ final class AdminServer implements AutoCloseable {
                         m.readiesPerGroupCommit()))
                 .append(",\"commandsApplied\":").append(m.commandsApplied()).append("},\"partitions\":[");
         boolean first = true;
+        int[][] replicas = node.topology().replicas();
         for (NodeStatus.Replica r : s.partitions()) {
             sb.append(first ? "" : ",").append("{\"partition\":").append(r.partition()).append(",\"role\":\"")
                     .append(r.role()).append("\",\"leader\":").append(r.leaderHint()).append(",\"chosenIndex\":")
                     .append(r.chosenIndex()).append(",\"appliedIndex\":").append(r.appliedIndex())
                     .append(",\"applyLag\":").append(Math.max(0, r.chosenIndex() - r.appliedIndex()))
-                    .append(",\"replicas\":").append(java.util.Arrays.toString(node.topology().replicas()[r.partition()])
+                    .append(",\"replicas\":").append(java.util.Arrays.toString(replicas[r.partition()])
                             .replace(" ", "")).append('}');
             first = false;
         }

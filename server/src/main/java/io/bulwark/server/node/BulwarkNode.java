@@ -38,8 +38,8 @@ import java.util.concurrent.CompletionException;
  * {@code cluster.conf} (the cluster definition, so a restart needs only the directory), {@code LOCK}
  * (one process at a time), and {@code replicas/} (the shared log).
  *
- * <p>Not yet: membership changes (join, leave, re-placing a dead node's replicas) and log compaction;
- * the cluster definition is fixed at creation.
+ * <p>Nodes join and leave through {@link Rebalancer}, which moves replicas with the admin requests of
+ * {@link Wire}. Not yet: re-placing a dead node's replicas without an operator, and log compaction.
  *
  * <p>Thread-safety: thread-safe.
  */
@@ -59,7 +59,7 @@ public final class BulwarkNode implements AutoCloseable {
             64 << 10, 64 << 10, 10_000, 64, false, 0.1);
 
     private final int nodeId;
-    /** The cluster definition: fixed at creation, replaced by {@link Wire#SET_DEFINITION} when nodes join or leave. */
+    /** The cluster definition, replaced by {@link Wire#SET_DEFINITION} when nodes join or leave. */
     private volatile ClusterSpec spec;
     private volatile Topology baseTopology;
     private final Path specFile;
@@ -207,7 +207,8 @@ public final class BulwarkNode implements AutoCloseable {
             spec.write(specFile);
         }
         if (!Files.exists(nodeFile)) {
-            Files.writeString(nodeFile, config.nodeId() + "\n", StandardCharsets.UTF_8);
+            io.bulwark.core.storage.LocalFileStore.open(dir).writeAtomically(NODE_FILE,
+                    (config.nodeId() + "\n").getBytes(StandardCharsets.UTF_8));
         }
         return spec;
     }

@@ -6,10 +6,8 @@ import io.bulwark.ring.Node;
 import io.bulwark.ring.PartitionTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -17,8 +15,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The definition of a cluster fixed at its creation: its members (id, address, zone), the number of
- * partitions and the replication factor. Partition {@code p} is placed on the replica set the ring
+ * The definition of a cluster: its members (id, address, zone), which change as nodes join and leave, and
+ * the number of partitions and the replication factor, which are fixed at creation. Partition {@code p} is placed on the replica set the ring
  * ({@link PartitionTable}) gives it, zones first when zones are set, so every node and client that holds
  * the same spec computes the same placement.
  *
@@ -93,7 +91,7 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
 
     /** The file form. */
     public String format() {
-        StringBuilder sb = new StringBuilder("# Bulwark cluster definition: fixed at creation; every node keeps a copy\n");
+        StringBuilder sb = new StringBuilder("# Bulwark cluster definition (partitions and replication factor never change); every node keeps a copy\n");
         sb.append("partitions=").append(partitions).append('\n');
         sb.append("replication-factor=").append(replicationFactor).append('\n');
         for (Topology.Member m : members) {
@@ -167,17 +165,10 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         return parse(Files.readString(file, StandardCharsets.UTF_8));
     }
 
-    /** Writes the file whole or not at all (temp file, fsync, rename). */
+    /** Writes the file whole or not at all (core's {@code FileStore.writeAtomically}: temp file, fsync, rename). */
     public void write(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, format(), StandardCharsets.UTF_8);
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+        Path absolute = file.toAbsolutePath();
+        io.bulwark.core.storage.LocalFileStore.open(absolute.getParent())
+                .writeAtomically(absolute.getFileName().toString(), format().getBytes(StandardCharsets.UTF_8));
     }
 }

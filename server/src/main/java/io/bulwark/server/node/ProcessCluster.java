@@ -236,23 +236,13 @@ public final class ProcessCluster implements AutoCloseable {
     private final java.util.Set<Long> pausedPids = new java.util.HashSet<>();
 
     private void stopByPidFile(int id) {
-        Path pidFile = dir.resolve("node-" + id + ".pid");
         try {
-            if (!Files.exists(pidFile)) {
-                return;
+            ProcessHandle h = liveNodes(dir).get(id);
+            if (h != null) {
+                terminate(h);
+                say("node " + id + " stopped (pid " + h.pid() + ")");
             }
-            long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).strip());
-            Optional<ProcessHandle> h = ProcessHandle.of(pid);
-            if (h.isPresent() && h.get().isAlive() && isOurs(h.get(), dir)) {
-                h.get().destroy();
-                try {
-                    h.get().onExit().get(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-                } catch (Exception e) {
-                    h.get().destroyForcibly();
-                }
-                say("node " + id + " stopped (pid " + pid + ")");
-            }
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException e) {
             say("could not stop node " + id + " from its pid file: " + e.getMessage());
         }
     }
@@ -401,29 +391,18 @@ public final class ProcessCluster implements AutoCloseable {
     public static List<Integer> stopAll(Path dir, PrintStream progress) throws IOException {
         dir = dir.toAbsolutePath().normalize();
         List<Integer> stopped = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return stopped;
+        for (Map.Entry<Integer, ProcessHandle> e : liveNodes(dir).entrySet()) {
+            terminate(e.getValue());
+            stopped.add(e.getKey());
+            if (progress != null) {
+                progress.println("node " + e.getKey() + " stopped (pid " + e.getValue().pid() + ")");
+            }
         }
-        try (var files = Files.list(dir)) {
-            for (Path pidFile : files.filter(f -> f.getFileName().toString().matches("node-\\d+\\.pid")).sorted().toList()) {
-                String name = pidFile.getFileName().toString();
-                int id = Integer.parseInt(name.substring(5, name.length() - 4));
-                long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).strip());
-                Optional<ProcessHandle> h = ProcessHandle.of(pid);
-                if (h.isPresent() && h.get().isAlive() && isOurs(h.get(), dir)) {
-                    new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start();
-                    h.get().destroy();
-                    try {
-                        h.get().onExit().get(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-                    } catch (Exception e) {
-                        h.get().destroyForcibly();
-                    }
-                    stopped.add(id);
-                    if (progress != null) {
-                        progress.println("node " + id + " stopped (pid " + pid + ")");
-                    }
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                for (Path pidFile : files.filter(ProcessCluster::isPidFile).toList()) {
+                    Files.deleteIfExists(pidFile);
                 }
-                Files.deleteIfExists(pidFile);
             }
         }
         return stopped;
@@ -431,23 +410,52 @@ public final class ProcessCluster implements AutoCloseable {
 
     /** The live node processes of the cluster in {@code dir}, by id, from its pid files. */
     public static Map<Integer, Long> running(Path dir) throws IOException {
-        dir = dir.toAbsolutePath().normalize();
         Map<Integer, Long> live = new TreeMap<>();
+        liveNodes(dir.toAbsolutePath().normalize()).forEach((id, h) -> live.put(id, h.pid()));
+        return live;
+    }
+
+    private static boolean isPidFile(Path f) {
+        return f.getFileName().toString().matches("node-\\d+\\.pid");
+    }
+
+    /**
+     * The node processes named by the pid files in {@code dir} that are alive and whose command line names
+     * this directory, so a stale pid file never points at an unrelated process.
+     */
+    private static Map<Integer, ProcessHandle> liveNodes(Path dir) throws IOException {
+        Map<Integer, ProcessHandle> live = new TreeMap<>();
         if (!Files.isDirectory(dir)) {
             return live;
         }
         try (var files = Files.list(dir)) {
-            for (Path pidFile : files.filter(f -> f.getFileName().toString().matches("node-\\d+\\.pid")).toList()) {
+            for (Path pidFile : files.filter(ProcessCluster::isPidFile).toList()) {
                 String name = pidFile.getFileName().toString();
                 int id = Integer.parseInt(name.substring(5, name.length() - 4));
-                long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).strip());
+                long pid;
+                try {
+                    pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).strip());
+                } catch (NumberFormatException e) {
+                    continue; // a torn pid file names no process
+                }
                 Optional<ProcessHandle> h = ProcessHandle.of(pid);
                 if (h.isPresent() && h.get().isAlive() && isOurs(h.get(), dir)) {
-                    live.put(id, pid);
+                    live.put(id, h.get());
                 }
             }
         }
         return live;
+    }
+
+    /** Resumes (if paused) and stops a node process cleanly, forcibly after a bound. */
+    private static void terminate(ProcessHandle h) throws IOException {
+        new ProcessBuilder("kill", "-CONT", Long.toString(h.pid())).start();
+        h.destroy();
+        try {
+            h.onExit().get(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            h.destroyForcibly();
+        }
     }
 
     private static boolean isOurs(ProcessHandle h, Path dir) {
@@ -458,13 +466,6 @@ public final class ProcessCluster implements AutoCloseable {
 
     /** Deletes a stopped cluster's directory. */
     public static void deleteDirectory(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        io.bulwark.core.storage.Directories.deleteRecursively(dir);
     }
 }

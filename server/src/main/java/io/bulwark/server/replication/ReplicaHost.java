@@ -85,7 +85,8 @@ import java.util.function.UnaryOperator;
  * directory recovers every group from what was durable.
  *
  * <h2>Not yet</h2>
- * Snapshots, log compaction and adding or removing groups at run time. Lease reads are refused.
+ * Snapshots and log compaction. Lease reads are refused. Groups are added and removed at run time
+ * ({@link #addGroup}, {@link #removeGroup}) as replicas move between nodes.
  *
  * <p>Thread-safety: every public method is thread-safe.
  */
