@@ -32,8 +32,21 @@ public sealed interface KvResult {
     record Corrupt(String detail) implements KvResult {
     }
 
+    /**
+     * The key is held by a transaction that has not finished ({@code txnHigh}/{@code txnLow} name it, {@code home}
+     * is the partition holding its record, {@code deadline} the time its owner promised to finish by, in
+     * milliseconds on the owner's clock). Nothing was done: the caller helps the transaction finish (or, past
+     * its deadline, resolves it) and retries.
+     */
+    record Locked(long txnHigh, long txnLow, int home, long deadline) implements KvResult {
+    }
+
     /** The binary form. */
     default byte[] encode() {
+        if (this instanceof Locked l) {
+            return ByteBuffer.allocate(1 + 8 + 8 + 4 + 8).put((byte) 6).putLong(l.txnHigh()).putLong(l.txnLow())
+                    .putInt(l.home()).putLong(l.deadline()).array();
+        }
         if (this instanceof Found f) {
             if (f.value() == null) {
                 return new byte[] {2, 0};
@@ -81,8 +94,17 @@ public sealed interface KvResult {
             case 3 -> new CasOutcome(bytes[1] == 1);
             case 4 -> new Corrupt(new String(bytes, 1, bytes.length - 1, java.nio.charset.StandardCharsets.UTF_8));
             case 5 -> decodeEntries(bytes);
+            case 6 -> decodeLocked(bytes);
             default -> throw new IllegalArgumentException("unknown KV result tag " + bytes[0]);
         };
+    }
+
+    private static Locked decodeLocked(byte[] bytes) {
+        if (bytes.length != 29) {
+            throw new IllegalArgumentException("malformed locked result of " + bytes.length + " bytes");
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes, 1, 28);
+        return new Locked(b.getLong(), b.getLong(), b.getInt(), b.getLong());
     }
 
     private static Entries decodeEntries(byte[] bytes) {

@@ -17,10 +17,13 @@ import java.util.TreeMap;
  */
 public final class KvStateMachine implements StateMachine {
 
-    private record Stored(byte[] value, int crc32c) {
+    /** A value, its checksum, and its version: unique per write, so a reader can tell any later write apart. */
+    private record Stored(byte[] value, int crc32c, long version) {
     }
 
     private final TreeMap<byte[], Stored> map = new TreeMap<>(Arrays::compareUnsigned);
+    /** Version of the latest write; every write takes the next one. Part of the state and of snapshots. */
+    private long lastVersion;
 
     @Override
     public byte[] apply(long slot, byte[] command) {
@@ -56,7 +59,7 @@ public final class KvStateMachine implements StateMachine {
             if (Checksums.crc32c(p.value()) != p.crc32c()) {
                 return new KvResult.Corrupt("value for put arrived damaged (checksum mismatch)");
             }
-            map.put(p.key(), new Stored(p.value(), p.crc32c()));
+            store(p.key(), p.value(), p.crc32c());
             return new KvResult.Ok();
         }
         if (command instanceof KvCommand.Delete d) {
@@ -74,11 +77,40 @@ public final class KvStateMachine implements StateMachine {
             byte[] now = ((KvResult.Found) current).value();
             boolean matches = c.expected() == null ? now == null : now != null && Arrays.equals(now, c.expected());
             if (matches) {
-                map.put(c.key(), new Stored(c.value(), c.crc32c()));
+                store(c.key(), c.value(), c.crc32c());
             }
             return new KvResult.CasOutcome(matches);
         }
         return read(command.key());
+    }
+
+    private void store(byte[] key, byte[] value, int crc32c) {
+        map.put(key, new Stored(value, crc32c, ++lastVersion));
+    }
+
+    /**
+     * Writes (or, with a null value, deletes) a key whose value was checked by whoever decided the write — a
+     * committed transaction's intent. A value that fails {@code crc32c} is refused with an exception: the
+     * deciding command checked it when it was accepted, so a mismatch here is a bug, never data.
+     */
+    public void writeChecked(byte[] key, byte[] value, int crc32c) {
+        if (value == null) {
+            map.remove(key);
+            return;
+        }
+        if (Checksums.crc32c(value) != crc32c) {
+            throw new IllegalStateException("a checked write's value failed its checksum");
+        }
+        store(key, value, crc32c);
+    }
+
+    /**
+     * The version of a key's value: a number no other write of this map had or will have; 0 for an absent key
+     * (every absent key reads the same, which is all that a reader that validates by version needs).
+     */
+    public long version(byte[] key) {
+        Stored s = map.get(key);
+        return s == null ? 0 : s.version();
     }
 
     private KvResult read(byte[] key) {
@@ -123,16 +155,18 @@ public final class KvStateMachine implements StateMachine {
 
     @Override
     public byte[] snapshot() {
-        int size = 4;
+        int size = 8 + 4;
         for (Map.Entry<byte[], Stored> e : map.entrySet()) {
-            size += 4 + e.getKey().length + 4 + e.getValue().value().length + 4;
+            size += 4 + e.getKey().length + 4 + e.getValue().value().length + 4 + 8;
         }
         ByteBuffer buf = ByteBuffer.allocate(size);
+        buf.putLong(lastVersion);
         buf.putInt(map.size());
         for (Map.Entry<byte[], Stored> e : map.entrySet()) {
             buf.putInt(e.getKey().length).put(e.getKey());
             buf.putInt(e.getValue().value().length).put(e.getValue().value());
             buf.putInt(e.getValue().crc32c());
+            buf.putLong(e.getValue().version());
         }
         return buf.array();
     }
@@ -141,6 +175,7 @@ public final class KvStateMachine implements StateMachine {
     public void restore(byte[] snapshot) {
         ByteBuffer buf = ByteBuffer.wrap(snapshot);
         TreeMap<byte[], Stored> restored = new TreeMap<>(Arrays::compareUnsigned);
+        long version = buf.getLong();
         int n = buf.getInt();
         for (int i = 0; i < n; i++) {
             byte[] key = new byte[buf.getInt()];
@@ -148,13 +183,15 @@ public final class KvStateMachine implements StateMachine {
             byte[] value = new byte[buf.getInt()];
             buf.get(value);
             int crc = buf.getInt();
+            long valueVersion = buf.getLong();
             if (Checksums.crc32c(value) != crc) {
                 throw new IllegalStateException("snapshot value for a key of " + key.length
                         + " bytes failed its checksum; refusing to restore damaged state");
             }
-            restored.put(key, new Stored(value, crc));
+            restored.put(key, new Stored(value, crc, valueVersion));
         }
         map.clear();
         map.putAll(restored);
+        lastVersion = version;
     }
 }
