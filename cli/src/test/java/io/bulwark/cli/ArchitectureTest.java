@@ -42,10 +42,18 @@ class ArchitectureTest {
     }
 
     @Test
-    void simDependsOnlyOnCoreAndPaxos() {
+    void txnDependsOnlyOnCoreAndPaxos() {
+        classes().that().resideInAPackage("io.bulwark.txn..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.bulwark.txn..", "io.bulwark.paxos..",
+                        "io.bulwark.core..", "java..")
+                .check(BULWARK);
+    }
+
+    @Test
+    void simDependsOnlyOnCorePaxosAndTxn() {
         classes().that().resideInAPackage("io.bulwark.sim..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("io.bulwark.sim..", "io.bulwark.paxos..",
-                        "io.bulwark.core..", "java..")
+                        "io.bulwark.txn..", "io.bulwark.core..", "java..")
                 .check(BULWARK);
     }
 
@@ -63,8 +71,8 @@ class ArchitectureTest {
      * no threads, no unseeded randomness, no sockets, and files only through core's FileStore.
      */
     @Test
-    void paxosAndSimAreDeterministic() {
-        for (String pkg : new String[] {"io.bulwark.paxos..", "io.bulwark.sim.."}) {
+    void paxosTxnAndSimAreDeterministic() {
+        for (String pkg : new String[] {"io.bulwark.paxos..", "io.bulwark.txn..", "io.bulwark.sim.."}) {
             noClasses().that().resideInAPackage(pkg)
                     .should().callMethod(System.class, "currentTimeMillis")
                     .orShould().callMethod(System.class, "nanoTime")
