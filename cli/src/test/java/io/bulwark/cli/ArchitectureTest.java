@@ -59,10 +59,10 @@ class ArchitectureTest {
 
     /** The client is a library for applications: it must never pull in the server. */
     @Test
-    void clientDependsOnlyOnCoreRingAndPaxos() {
+    void clientDependsOnlyOnCoreRingPaxosAndTxn() {
         classes().that().resideInAPackage("io.bulwark.client..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("io.bulwark.client..", "io.bulwark.paxos..",
-                        "io.bulwark.ring..", "io.bulwark.core..", "java..")
+                        "io.bulwark.txn..", "io.bulwark.ring..", "io.bulwark.core..", "java..")
                 .check(BULWARK);
     }
 

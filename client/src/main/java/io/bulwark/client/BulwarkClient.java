@@ -78,6 +78,10 @@ public final class BulwarkClient implements AutoCloseable {
     /** A topology refresh is asked for at most this often (redirects to unknown nodes, partitions moved). */
     private static final long REFRESH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private volatile boolean closed;
+    private final TxnRunner transactions = new TxnRunner(this);
+    /** Names this client's transactions: random per client, then counted. */
+    private final long txnPrefix = new SecureRandom().nextLong();
+    private final AtomicLong txnCounter = new AtomicLong();
 
     /** One exactly-once session: a random id and the last sequence number used. One write at a time. */
     private static final class Session {
@@ -171,7 +175,7 @@ public final class BulwarkClient implements AutoCloseable {
 
     public CompletableFuture<byte[]> getAsync(byte[] key) {
         KvCommand.Get get = checked(() -> KvCommand.get(key));
-        return read(topology.partitionOf(key), get.encode()).thenApply(r -> ((KvResult.Found) r).value());
+        return kv(topology.partitionOf(key), false, get.encode()).thenApply(r -> ((KvResult.Found) r).value());
     }
 
     /** Sets {@code key} to {@code value}. */
@@ -182,7 +186,7 @@ public final class BulwarkClient implements AutoCloseable {
     public CompletableFuture<Void> putAsync(byte[] key, byte[] value) {
         checkValue(value);
         KvCommand.Put put = checked(() -> KvCommand.put(key, value));
-        return write(topology.partitionOf(key), put.encode()).thenApply(r -> null);
+        return kv(topology.partitionOf(key), true, put.encode()).thenApply(r -> null);
     }
 
     /** Removes {@code key} (no error if it has no value). */
@@ -192,7 +196,7 @@ public final class BulwarkClient implements AutoCloseable {
 
     public CompletableFuture<Void> deleteAsync(byte[] key) {
         KvCommand.Delete del = checked(() -> KvCommand.delete(key));
-        return write(topology.partitionOf(key), del.encode()).thenApply(r -> null);
+        return kv(topology.partitionOf(key), true, del.encode()).thenApply(r -> null);
     }
 
     /**
@@ -208,7 +212,7 @@ public final class BulwarkClient implements AutoCloseable {
     public CompletableFuture<Boolean> compareAndSetAsync(byte[] key, byte[] expected, byte[] value) {
         checkValue(value);
         KvCommand.CompareAndSet cas = checked(() -> KvCommand.compareAndSet(key, expected, value));
-        return write(topology.partitionOf(key), cas.encode()).thenApply(r -> ((KvResult.CasOutcome) r).succeeded());
+        return kv(topology.partitionOf(key), true, cas.encode()).thenApply(r -> ((KvResult.CasOutcome) r).succeeded());
     }
 
     /**
@@ -227,7 +231,7 @@ public final class BulwarkClient implements AutoCloseable {
             throw new InvalidRequestException("partition " + partition + " outside [0, " + topology.partitions() + ")");
         }
         KvCommand.Scan scan = checked(() -> KvCommand.scan(start, end, limit));
-        return read(partition, scan.encode()).thenApply(r -> (KvResult.Entries) r);
+        return kv(partition, false, scan.encode()).thenApply(r -> (KvResult.Entries) r);
     }
 
     /**
@@ -245,6 +249,118 @@ public final class BulwarkClient implements AutoCloseable {
         }
         all.sort(Comparator.comparing(KvResult.KeyValue::key, Arrays::compareUnsigned));
         return all.size() > limit ? List.copyOf(all.subList(0, limit)) : all;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Transactions.
+
+    /** Default time a transaction has to commit, from {@link #begin()}: after it the cluster may abort it. */
+    public static final java.time.Duration DEFAULT_TRANSACTION_TIMEOUT = java.time.Duration.ofSeconds(10);
+
+    /** Starts a serializable transaction with {@link #DEFAULT_TRANSACTION_TIMEOUT}. */
+    public Transaction begin() {
+        return begin(DEFAULT_TRANSACTION_TIMEOUT);
+    }
+
+    /** Starts a serializable transaction that must commit within {@code timeout}. */
+    public Transaction begin(java.time.Duration timeout) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new InvalidRequestException("a transaction timeout must be positive, was " + timeout);
+        }
+        if (closed) {
+            throw new UnavailableException("the client is closed");
+        }
+        return new Transaction(this, transactions, new io.bulwark.txn.TxnId(txnPrefix, txnCounter.incrementAndGet()),
+                System.currentTimeMillis() + timeout.toMillis());
+    }
+
+    /** The work of a transaction: reads and writes through {@code tx}, returning a result. */
+    @FunctionalInterface
+    public interface TransactionBody<T> {
+        T run(Transaction tx);
+    }
+
+    /** Transactions retried after a conflict so far. */
+    public long transactionRetries() {
+        return transactionRetries.get();
+    }
+
+    private final AtomicLong transactionRetries = new AtomicLong();
+
+    /**
+     * Runs {@code body} in a transaction and commits it, running it again (with jittered backoff) whenever it
+     * loses a conflict, until it commits or the request timeout has passed; returns what the committed run
+     * returned. {@code body} may run more than once, so it must have no effects outside the transaction. An
+     * exception from {@code body} rolls the transaction back and is rethrown.
+     *
+     * @throws TransactionConflictException if it still conflicts when the request timeout is over
+     */
+    public <T> T transact(TransactionBody<T> body) {
+        Objects.requireNonNull(body, "body");
+        long deadline = System.nanoTime() + options.requestTimeout().toNanos();
+        long backoff = MIN_BACKOFF_NANOS;
+        while (true) {
+            try (Transaction tx = begin()) {
+                T result = body.run(tx);
+                tx.commit();
+                return result;
+            } catch (TransactionConflictException e) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw e;
+                }
+                transactionRetries.incrementAndGet();
+                long sleep = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+                java.util.concurrent.locks.LockSupport.parkNanos(sleep);
+                if (Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                    throw new BulwarkException("interrupted while retrying a transaction", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Finds the outcome of transaction {@code txn} (forcing it if {@code force}) and resolves it at its
+     * partitions: what a node's sweeper runs for a transaction overdue on one of its partitions.
+     *
+     * @return the verdict: COMMITTED, ABORTED, PENDING (still running, not forced) or UNDECIDABLE
+     */
+    public CompletableFuture<io.bulwark.txn.Recovery.Verdict> finishTransaction(io.bulwark.txn.TxnId txn, int home,
+            long deadline, boolean force, int foundAt) {
+        io.bulwark.txn.Recovery r = new io.bulwark.txn.Recovery(txn, home, deadline,
+                force ? io.bulwark.txn.Recovery.Mode.FORCE : io.bulwark.txn.Recovery.Mode.CHECK, List.of(foundAt));
+        return transactions.recover(r).thenCompose(done -> {
+            if (done.verdict() == io.bulwark.txn.Recovery.Verdict.COMMITTED
+                    || done.verdict() == io.bulwark.txn.Recovery.Verdict.ABORTED) {
+                return transactions.resolve(done.resolutions(), done.verdict() == io.bulwark.txn.Recovery.Verdict.COMMITTED)
+                        .thenApply(v -> done.verdict());
+            }
+            return CompletableFuture.completedFuture(done.verdict());
+        });
+    }
+
+    /**
+     * Sends one transaction-protocol command to a partition's leader and returns its answer: low-level access for
+     * tools (inspecting a transaction's state with {@link io.bulwark.txn.TxnCommand.Status}) and protocol tests.
+     * Applications use {@link #begin()} and {@link #transact}.
+     */
+    public CompletableFuture<io.bulwark.txn.TxnResult> transactionCommand(int partition, io.bulwark.txn.TxnCommand command) {
+        if (partition < 0 || partition >= topology.partitions()) {
+            throw new InvalidRequestException("partition " + partition + " outside [0, " + topology.partitions() + ")");
+        }
+        return transactions.call(new io.bulwark.txn.Commit.Request(partition, Objects.requireNonNull(command, "command")));
+    }
+
+    /** Completes after {@code nanos} on the client's timer. */
+    CompletableFuture<Void> delay(long nanos) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        try {
+            timer.schedule(() -> f.complete(null), nanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            f.completeExceptionally(new UnavailableException("the client is closed"));
+        }
+        return f;
     }
 
     /** What node {@code nodeId} reports about its replicas. */
@@ -280,7 +396,7 @@ public final class BulwarkClient implements AutoCloseable {
         final Session session;
         final long sequence;
         final long deadline;
-        final CompletableFuture<KvResult> result = new CompletableFuture<>();
+        final CompletableFuture<byte[]> result = new CompletableFuture<>();
         int attempts;
         long backoff = MIN_BACKOFF_NANOS;
         String lastError = "no attempt made";
@@ -300,7 +416,7 @@ public final class BulwarkClient implements AutoCloseable {
             }
         }
 
-        void finish(KvResult r, Throwable error) {
+        void finish(byte[] r, Throwable error) {
             if (session != null) {
                 sessions.addFirst(session);
             }
@@ -312,16 +428,50 @@ public final class BulwarkClient implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<KvResult> write(int partition, byte[] command) {
-        Operation op = new Operation(partition, true, command);
+    /**
+     * Sends one command to a partition's leader, retrying inside (redirects, elections, lost connections) until
+     * the request timeout; completes with the state machine's answer, undecoded. A write goes through the log
+     * with a fresh exactly-once sequence number; a read is served by the leader's read index.
+     */
+    CompletableFuture<byte[]> raw(int partition, boolean write, byte[] command) {
+        Operation op = new Operation(partition, write, command);
         attempt(op);
         return op.result;
     }
 
-    private CompletableFuture<KvResult> read(int partition, byte[] query) {
-        Operation op = new Operation(partition, false, query);
-        attempt(op);
-        return op.result;
+    /**
+     * A plain KV operation: decoded, a damaged value turned into {@link CorruptValueException}, and a key held by
+     * an unfinished transaction helped along (the transaction's outcome found, or forced past its deadline, and
+     * its intents resolved) and the operation sent again — as a new command, since the refused one did nothing.
+     */
+    private CompletableFuture<KvResult> kv(int partition, boolean write, byte[] command) {
+        return kv(partition, write, command, System.nanoTime() + options.requestTimeout().toNanos());
+    }
+
+    private CompletableFuture<KvResult> kv(int partition, boolean write, byte[] command, long deadlineNanos) {
+        return raw(partition, write, command).thenCompose(body -> {
+            KvResult result;
+            try {
+                result = KvResult.decode(body);
+            } catch (IllegalArgumentException e) {
+                return CompletableFuture.failedFuture(new BulwarkException("partition " + partition
+                        + " sent a malformed answer: " + e.getMessage()));
+            }
+            if (result instanceof KvResult.Corrupt c) {
+                return CompletableFuture.failedFuture(new CorruptValueException("partition " + partition + ": "
+                        + c.detail()));
+            }
+            if (result instanceof KvResult.Locked l) {
+                if (System.nanoTime() - deadlineNanos >= 0) {
+                    return CompletableFuture.failedFuture(new OperationTimeoutException("partition " + partition
+                            + ": the key is still held by transaction " + new io.bulwark.txn.TxnId(l.txnHigh(), l.txnLow())
+                            + " after " + options.requestTimeout().toMillis() + " ms"));
+                }
+                return transactions.help(io.bulwark.txn.TxnResult.Locked.of(l), partition)
+                        .thenCompose(v -> kv(partition, write, command, deadlineNanos));
+            }
+            return CompletableFuture.completedFuture(result);
+        });
     }
 
     private void attempt(Operation op) {
@@ -370,20 +520,8 @@ public final class BulwarkClient implements AutoCloseable {
     private void onResponse(Operation op, int target, Wire.Response r) {
         switch (r.status()) {
             case Wire.OK -> {
-                KvResult result;
-                try {
-                    result = KvResult.decode(r.body());
-                } catch (IllegalArgumentException e) {
-                    op.finish(null, new BulwarkException("node " + target + " sent a malformed answer: " + e.getMessage()));
-                    return;
-                }
                 leaders.set(op.partition, target);
-                if (result instanceof KvResult.Corrupt c) {
-                    op.finish(null, new CorruptValueException("partition " + op.partition + " at node " + target
-                            + ": " + c.detail()));
-                } else {
-                    op.finish(result, null);
-                }
+                op.finish(r.body(), null);
             }
             case Wire.NOT_LEADER -> {
                 op.lastError = r.message();

@@ -140,4 +140,15 @@ public final class Commit {
         }
         return Recovery.resolutions(id, deadline, home, prepares.keySet(), phase == Phase.COMMITTED);
     }
+
+    /**
+     * The resolutions for an outcome decided elsewhere (by a forcing {@link Recovery} after a lost answer): the
+     * caller vouches for {@code commit}.
+     */
+    public List<Request> resolutionsFor(boolean commit) {
+        if (phase != Phase.PREPARING && (phase == Phase.COMMITTED) != commit) {
+            throw new IllegalStateException("transaction " + id + " is " + phase + ", not " + (commit ? "committed" : "aborted"));
+        }
+        return Recovery.resolutions(id, deadline, home, prepares.keySet(), commit);
+    }
 }

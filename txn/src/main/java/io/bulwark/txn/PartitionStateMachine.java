@@ -124,6 +124,9 @@ public final class PartitionStateMachine implements StateMachine {
     public byte[] query(byte[] request) {
         if (TxnCommand.isTxnCommand(request)) {
             TxnCommand c = TxnCommand.decode(request);
+            if (c instanceof TxnCommand.Overdue o) {
+                return new TxnResult.OverdueList(overdue(o.nowMillis(), o.max())).encode();
+            }
             if (!(c instanceof TxnCommand.Read) && !(c instanceof TxnCommand.Status)) {
                 throw new IllegalArgumentException("only transactional reads and status queries can be served as "
                         + "queries, got " + c.getClass().getSimpleName());
@@ -185,6 +188,9 @@ public final class PartitionStateMachine implements StateMachine {
         }
         if (command instanceof TxnCommand.Resolve r) {
             return resolve(r);
+        }
+        if (command instanceof TxnCommand.Overdue o) {
+            return new TxnResult.OverdueList(overdue(o.nowMillis(), o.max()));
         }
         if (command instanceof TxnCommand.Fence f) {
             Record r = txns.get(f.txn());

@@ -124,6 +124,18 @@ public sealed interface TxnCommand {
         }
     }
 
+    /**
+     * Prepared transactions here whose deadline is before {@code nowMillis} (the asker's clock), at most
+     * {@code max}, oldest first: what a partition's sweeper asks its own leader (a query).
+     */
+    record Overdue(long nowMillis, int max) implements TxnCommand {
+        public Overdue {
+            if (max < 1 || max > 10_000) {
+                throw new IllegalArgumentException("max must be in [1, 10000], was " + max);
+            }
+        }
+    }
+
     /** True if {@code command} encodes a transaction command rather than a plain KV one. */
     static boolean isTxnCommand(byte[] command) {
         return command.length > 0 && (command[0] & 0xff) >= FIRST_OP;
@@ -151,6 +163,8 @@ public sealed interface TxnCommand {
             b.u8(18).txn(r.txn()).u8(r.commit() ? 1 : 0).i64(r.deadline());
         } else if (this instanceof Fence f) {
             b.u8(19).txn(f.txn()).i64(f.deadline());
+        } else if (this instanceof Overdue o) {
+            b.u8(21).i64(o.nowMillis()).i32(o.max());
         } else {
             Status s = (Status) this;
             b.u8(20).txn(s.txn()).i64(s.deadline());
@@ -170,6 +184,7 @@ public sealed interface TxnCommand {
             case 18 -> new Resolve(in.txn(), in.u8() == 1, in.i64());
             case 19 -> new Fence(in.txn(), in.i64());
             case 20 -> new Status(in.txn(), in.i64());
+            case 21 -> new Overdue(in.i64(), in.i32());
             default -> throw new IllegalArgumentException("unknown transaction operation " + (bytes[0] & 0xff));
         };
         in.end();

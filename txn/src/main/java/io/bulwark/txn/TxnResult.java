@@ -22,7 +22,8 @@ public sealed interface TxnResult {
             Objects.requireNonNull(txn, "txn");
         }
 
-        static Locked of(KvResult.Locked l) {
+        /** The same holder as a plain operation reports it. */
+        public static Locked of(KvResult.Locked l) {
             return new Locked(new TxnId(l.txnHigh(), l.txnLow()), l.home(), l.deadline());
         }
 
@@ -67,6 +68,13 @@ public sealed interface TxnResult {
         }
     }
 
+    /** The answer to {@link TxnCommand.Overdue}. */
+    record OverdueList(List<PartitionStateMachine.Overdue> overdue) implements TxnResult {
+        public OverdueList {
+            overdue = List.copyOf(overdue);
+        }
+    }
+
     /** A malformed request or damaged stored data: nothing was done, nothing is returned as data. */
     record Failed(String detail) implements TxnResult {
     }
@@ -88,6 +96,11 @@ public sealed interface TxnResult {
             b.u8(18).u8(r.reason().ordinal()).u8(r.holder() == null ? 0 : 1);
             if (r.holder() != null) {
                 b.txn(r.holder().txn()).i32(r.holder().home()).i64(r.holder().deadline());
+            }
+        } else if (this instanceof OverdueList l) {
+            b.u8(20).i32(l.overdue().size());
+            for (PartitionStateMachine.Overdue o : l.overdue()) {
+                b.txn(o.txn()).i32(o.home()).i64(o.deadline());
             }
         } else {
             Outcome o = (Outcome) this;
@@ -139,6 +152,14 @@ public sealed interface TxnResult {
                     parts.add(in.i32());
                 }
                 yield new Outcome(TxnState.values()[state], parts);
+            }
+            case 20 -> {
+                int n = in.count(28);
+                List<PartitionStateMachine.Overdue> list = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    list.add(new PartitionStateMachine.Overdue(in.txn(), in.i32(), in.i64()));
+                }
+                yield new OverdueList(list);
             }
             default -> throw new IllegalArgumentException("unknown transaction result tag " + tag);
         };

@@ -8,7 +8,8 @@ import io.bulwark.paxos.kv.KvCommand;
 import io.bulwark.server.replication.DriverStatus;
 import io.bulwark.server.replication.NotLeaderException;
 import io.bulwark.server.replication.OverloadedException;
-import io.bulwark.paxos.kv.KvStateMachine;
+import io.bulwark.txn.PartitionStateMachine;
+import io.bulwark.txn.TxnCommand;
 import io.bulwark.server.replication.ReplicaDriverConfig;
 import io.bulwark.server.replication.ReplicaHost;
 import io.bulwark.server.replication.ReplicaStoppedException;
@@ -73,6 +74,7 @@ public final class BulwarkNode implements AutoCloseable {
     private final io.micrometer.core.instrument.Timer readTimer;
     private final io.micrometer.core.instrument.Counter requestErrors;
     private volatile AdminServer admin;
+    private final TransactionSweeper sweeper;
     private final long startNanos = System.nanoTime();
     private volatile boolean closed;
 
@@ -90,7 +92,7 @@ public final class BulwarkNode implements AutoCloseable {
         for (int p = 0; p < spec.partitions() && !config.joining(); p++) {
             int[] replicas = baseTopology.replicas()[p];
             if (contains(replicas, nodeId)) {
-                groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), KvStateMachine::new,
+                groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), PartitionStateMachine::new,
                         replicas[0] == nodeId));
             }
         }
@@ -117,6 +119,8 @@ public final class BulwarkNode implements AutoCloseable {
             throw e;
         }
         this.clients = c;
+        this.sweeper = new TransactionSweeper(nodeId, h, () -> java.util.Set.copyOf(hosted), this::clientAddress,
+                java.time.Duration.ofSeconds(1), registry);
     }
 
     private void connectPeers(ClusterSpec definition) {
@@ -330,21 +334,30 @@ public final class BulwarkNode implements AutoCloseable {
                     + " holds no replica of partition " + p + "; refresh the topology"));
             return;
         }
-        KvCommand command;
+        boolean isQuery;
+        String misplaced;
         try {
-            command = KvCommand.decode(request.command());
+            if (TxnCommand.isTxnCommand(request.command())) {
+                TxnCommand command = TxnCommand.decode(request.command());
+                isQuery = command instanceof TxnCommand.Read || command instanceof TxnCommand.Status
+                        || command instanceof TxnCommand.Overdue;
+                misplaced = misplacedKey(command, p);
+            } else {
+                KvCommand command = KvCommand.decode(request.command());
+                isQuery = command instanceof KvCommand.Get || command instanceof KvCommand.Scan;
+                misplaced = command instanceof KvCommand.Scan ? null : misplacedKey(command.key(), p);
+            }
         } catch (IllegalArgumentException e) {
             responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, e.getMessage()));
             return;
         }
-        boolean isQuery = command instanceof KvCommand.Get || command instanceof KvCommand.Scan;
-        if (!(command instanceof KvCommand.Scan) && Topology.partitionOf(command.key(), spec.partitions()) != p) {
-            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "the key belongs to partition "
-                    + Topology.partitionOf(command.key(), spec.partitions()) + ", not " + p));
+        if (misplaced != null) {
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, misplaced));
             return;
         }
         if (request.type() == Wire.READ && !isQuery) {
-            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "only gets and scans are reads"));
+            responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1,
+                    "only gets, scans, transactional reads and status queries are reads"));
             return;
         }
         CompletableFuture<byte[]> future;
@@ -366,6 +379,33 @@ public final class BulwarkNode implements AutoCloseable {
         });
     }
 
+    /** Why {@code key} may not be sent to partition {@code p}, or null if it belongs there. */
+    private String misplacedKey(byte[] key, int p) {
+        int owner = Topology.partitionOf(key, spec.partitions());
+        return owner == p ? null : "the key belongs to partition " + owner + ", not " + p;
+    }
+
+    private String misplacedKey(TxnCommand command, int p) {
+        if (command instanceof TxnCommand.Read r) {
+            return misplacedKey(r.key(), p);
+        }
+        if (command instanceof TxnCommand.Prepare prepare) {
+            for (TxnCommand.ReadCheck r : prepare.reads()) {
+                String why = misplacedKey(r.key(), p);
+                if (why != null) {
+                    return why;
+                }
+            }
+            for (TxnCommand.Write w : prepare.writes()) {
+                String why = misplacedKey(w.key(), p);
+                if (why != null) {
+                    return why;
+                }
+            }
+        }
+        return null;
+    }
+
     private void handleAdmin(Wire.Request request, ClientService.Responder responder) {
         long id = request.id();
         int p = request.partition();
@@ -383,7 +423,7 @@ public final class BulwarkNode implements AutoCloseable {
                         responder.respond(Wire.okResponse(id, new byte[0])); // already here: idempotent
                         return;
                     }
-                    host.addGroup(new ReplicaHost.GroupSpec(p, m, KvStateMachine::new, false), request.clientId())
+                    host.addGroup(new ReplicaHost.GroupSpec(p, m, PartitionStateMachine::new, false), request.clientId())
                             .whenComplete((v, e) -> {
                                 if (e == null) {
                                     hosted.add(p);
@@ -490,6 +530,7 @@ public final class BulwarkNode implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
+        sweeper.close();
         clients.close();
         host.close();
         try {
