@@ -48,6 +48,11 @@ public final class Transaction implements AutoCloseable {
         return id.toString();
     }
 
+    /** This transaction's id in the protocol's form (for {@link BulwarkClient#transactionCommand} queries). */
+    public TxnId txnId() {
+        return id;
+    }
+
     /** When the transaction must have committed by, in epoch milliseconds; after it, the cluster may abort it. */
     public long deadlineMillis() {
         return deadlineMillis;
@@ -68,6 +73,29 @@ public final class Transaction implements AutoCloseable {
         TxnResult.Value v = join(read(partition, new TxnCommand.Read(checkedKey(key))));
         buffer.recordRead(key, v.value(), v.version());
         return v.value() == null ? null : v.value().clone();
+    }
+
+    /**
+     * The values of several keys as this transaction sees them (null for a key with none), in the order given,
+     * read from their partitions in parallel.
+     */
+    public List<byte[]> getAll(List<byte[]> keys) {
+        checkOpen("get");
+        List<CompletableFuture<TxnResult.Value>> pending = new ArrayList<>();
+        for (byte[] key : keys) {
+            checkedKey(key);
+            boolean known = buffer.bufferedWrite(key) != null || buffer.seen(key) != null;
+            pending.add(known ? null : read(client.partitionOf(key), new TxnCommand.Read(key)));
+        }
+        List<byte[]> out = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            if (pending.get(i) != null) {
+                TxnResult.Value v = join(pending.get(i));
+                buffer.recordRead(keys.get(i), v.value(), v.version());
+            }
+            out.add(get(keys.get(i)));
+        }
+        return out;
     }
 
     private CompletableFuture<TxnResult.Value> read(int partition, TxnCommand.Read read) {

@@ -24,8 +24,9 @@ final class TxnRunner {
      * between its owner and the helper. Only liveness depends on it.
      */
     static final long FORCE_GRACE_MS = 1_000;
-    private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-    private static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** A transaction still preparing usually finishes within a consensus round or two: wait about that long. */
+    private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final BulwarkClient client;
 

@@ -16,12 +16,13 @@ import java.util.TreeSet;
  * (anti-dependency) relation, plus real time (a transaction acknowledged before another began precedes it).
  * The history is strictly serializable iff every chain is a simple path and the graph has no cycle.
  *
- * <p>Input: the committed transactions, with their reads and writes; the initial value of every key.
+ * <p>Input: the committed transactions, with their reads and writes; the initial value of every key. Used by
+ * the bank simulation and by the multi-process bank workload against a real cluster.
  */
-final class SerializabilityChecker {
+public final class SerializabilityChecker {
 
     /** A committed transaction as the checker needs it. */
-    record Committed(String name, Map<String, String> reads, Map<String, String> writes, long invokedUs,
+    public record Committed(String name, Map<String, String> reads, Map<String, String> writes, long invokedUs,
                      long completedUs) {
     }
 
@@ -29,7 +30,7 @@ final class SerializabilityChecker {
     }
 
     /** Violations found, empty if strictly serializable. */
-    static List<String> check(List<Committed> txns, Map<String, String> initial) {
+    public static List<String> check(List<Committed> txns, Map<String, String> initial) {
         List<String> violations = new ArrayList<>();
         int n = txns.size();
         // Who wrote each (key, value).
