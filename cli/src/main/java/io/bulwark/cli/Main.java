@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code bulwark} command. */
 @Command(name = "bulwark", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Bulwark: consistent hashing, distributed locks, consensus and transactions for the JVM.",
-        subcommands = {DemoCommand.class, ServerCommand.class, ClusterCommand.class, KvCommandLine.class, RingCommand.class, BenchCommand.class, TortureCommand.class,
+        subcommands = {DemoCommand.class, ServerCommand.class, ClusterCommand.class, KvCommandLine.class, TxnCommandLine.class, RingCommand.class, BenchCommand.class, TortureCommand.class,
             CommandLine.HelpCommand.class},
         commandListHeading = "%nCommands:%n", synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Run 'bulwark COMMAND --help' for a command's options."})

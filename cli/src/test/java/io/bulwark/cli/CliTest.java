@@ -3,9 +3,6 @@ package io.bulwark.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.sim.Fault;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -16,35 +13,20 @@ import org.junit.jupiter.api.io.TempDir;
 /** Runs the real command line in-process and checks what a user would see. */
 class CliTest {
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static synchronized Result run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRunner.Result run(String... args) {
+        return CliRunner.run(args);
     }
 
     @Test
     void helpListsEveryCommandWithOneLine() {
-        Result r = run("--help");
+        CliRunner.Result r = run("--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("demo", "ring", "bench", "torture", "Commands:");
     }
 
     @Test
     void demoRunsEveryCheckAndPasses() {
-        Result r = run("demo");
+        CliRunner.Result r = run("demo");
         assertThat(r.out()).contains("demo: 14 checks passed, 0 failed").doesNotContain("FAIL");
         assertThat(r.out()).contains("13. Consensus", "no violations", "broken replica 1", "caught at seed");
         assertThat(r.out()).contains("14. The cluster", "writes resumed: yes", "caught up with the leaders",
@@ -54,7 +36,7 @@ class CliTest {
 
     @Test
     void ringReportsBalanceAndMovementAsJson() {
-        Result r = run("ring", "--nodes", "20", "--keys", "200000", "--add", "2", "--json");
+        CliRunner.Result r = run("ring", "--nodes", "20", "--keys", "200000", "--add", "2", "--json");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("\"peakToMean\": 1.0", "\"stddev\": 0.0", "\"movedBetweenStayers\": 0")
                 .contains("\"moved\": ", "\"idealMoved\": ");
@@ -66,7 +48,7 @@ class CliTest {
     @Test
     void ringDrawsAnSvg(@TempDir Path dir) throws Exception {
         Path svg = dir.resolve("ring.svg");
-        Result r = run("ring", "--nodes", "5", "--vnodes", "64", "--keys", "10000", "--remove", "1", "--zones", "2",
+        CliRunner.Result r = run("ring", "--nodes", "5", "--vnodes", "64", "--keys", "10000", "--remove", "1", "--zones", "2",
                 "--svg", svg.toString());
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("moved between nodes that stayed: 0 (minimal movement holds)");
@@ -76,33 +58,33 @@ class CliTest {
 
     @Test
     void alternativeAlgorithmsGetTheSameReportForAnHonestComparison() {
-        Result maglev = run("ring", "--nodes", "30", "--keys", "100000", "--add", "1", "--algorithm", "maglev");
+        CliRunner.Result maglev = run("ring", "--nodes", "30", "--keys", "100000", "--add", "1", "--algorithm", "maglev");
         assertThat(maglev.code()).isZero();
         assertThat(maglev.out()).contains("maglev: 30 nodes", "maglev does not promise minimal movement");
-        Result rendezvous = run("ring", "--nodes", "30", "--keys", "100000", "--remove", "2", "--algorithm",
+        CliRunner.Result rendezvous = run("ring", "--nodes", "30", "--keys", "100000", "--remove", "2", "--algorithm",
                 "rendezvous", "--json");
         assertThat(rendezvous.code()).isZero();
         assertThat(rendezvous.out()).contains("\"algorithm\": \"rendezvous\"", "\"movedBetweenStayers\": 0");
-        Result bad = run("ring", "--nodes", "3", "--algorithm", "ketama");
+        CliRunner.Result bad = run("ring", "--nodes", "3", "--algorithm", "ketama");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("--algorithm must be ring, rendezvous, jump or maglev, was 'ketama'");
     }
 
     @Test
     void badInputIsRejectedWithAClearMessage() {
-        Result r = run("ring", "--nodes", "0");
+        CliRunner.Result r = run("ring", "--nodes", "0");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--nodes must be between 1 and 10000, was 0");
-        Result missing = run("ring");
+        CliRunner.Result missing = run("ring");
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("Missing required option: '--nodes=N'");
-        Result unknown = run("frobnicate");
+        CliRunner.Result unknown = run("frobnicate");
         assertThat(unknown.code()).isEqualTo(2);
     }
 
     @Test
     void tortureSumsSeedsAsJsonOnStdoutOnly() {
-        Result r = run("torture", "--seeds", "3", "--json");
+        CliRunner.Result r = run("torture", "--seeds", "3", "--json");
         assertThat(r.code()).as(r.out() + r.err()).isZero();
         assertThat(r.out().strip()).startsWith("{").endsWith("}");
         assertThat(r.out()).contains("\"seeds\": 3,", "\"firstSeed\": 1,", "\"violations\": 0,",
@@ -114,7 +96,7 @@ class CliTest {
 
     @Test
     void tortureTextSummaryHasTotalsAndCoverage() {
-        Result r = run("torture", "--seeds", "2", "--first-seed", "40", "--replicas", "5", "--faults",
+        CliRunner.Result r = run("torture", "--seeds", "2", "--first-seed", "40", "--replicas", "5", "--faults",
                 "crash,partition,loss");
         assertThat(r.code()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("torture: 2 seeds (40 .. 41); 5 replicas", "faults crash,partition,loss",
@@ -125,7 +107,7 @@ class CliTest {
 
     @Test
     void theReplayCommandAFailingRunPrintsWorks() {
-        Result r = run("torture", "--seed", "5", "--trace");
+        CliRunner.Result r = run("torture", "--seed", "5", "--trace");
         assertThat(r.code()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("seed 5 passed: ", "faults (", "faults stop", "checks: agreement on",
                 "coverage: how often each rare path ran", "torture: PASS");
@@ -133,7 +115,7 @@ class CliTest {
 
     @Test
     void aBrokenReplicaFailsTheRunAndItsReplayCommandReproducesIt() {
-        Result r = run("torture", "--seeds", "30", "--lying-acceptor", "--fault-ms", "2000", "--quiet-ms", "1000",
+        CliRunner.Result r = run("torture", "--seeds", "30", "--lying-acceptor", "--fault-ms", "2000", "--quiet-ms", "1000",
                 "--max-failures", "1");
         assertThat(r.code()).as(r.out()).isEqualTo(1);
         Matcher replay = Pattern.compile("replay: \\./bulwark torture (--seed \\d+ --trace .*)").matcher(r.out());
@@ -142,7 +124,7 @@ class CliTest {
         assertThat(r.out()).contains("violation: ", "stopped after 1 failing (--max-failures)", "torture: FAIL");
         String firstViolation = r.out().lines().filter(l -> l.startsWith("violation: ")).findFirst().orElseThrow();
 
-        Result again = run(("torture " + replay.group(1)).split(" "));
+        CliRunner.Result again = run(("torture " + replay.group(1)).split(" "));
         assertThat(again.code()).isEqualTo(1);
         assertThat(again.out()).contains(firstViolation, "last events:", "torture: FAIL");
     }
@@ -163,7 +145,7 @@ class CliTest {
 
     @Test
     void tortureHelpNamesEveryFault() {
-        Result r = run("torture", "--help");
+        CliRunner.Result r = run("torture", "--help");
         assertThat(r.code()).isZero();
         for (Fault f : Fault.values()) {
             assertThat(r.out()).as("torture --help must list fault %s", f)
@@ -172,7 +154,7 @@ class CliTest {
     }
 
     private static void assertRejected(String[] args, String message) {
-        Result r = run(args);
+        CliRunner.Result r = run(args);
         assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
         assertThat(r.err()).contains(message);
     }

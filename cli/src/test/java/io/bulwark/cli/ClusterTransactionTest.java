@@ -49,4 +49,54 @@ class ClusterTransactionTest {
             assertThat(bank.audits()).isGreaterThan(10);
         }
     }
+
+    @Test
+    void theTxnCommandTransfersAtomicallyAndRefusesImpossibleTransfers() throws Exception {
+        cluster = ProcessCluster.create(dir.resolve("cluster"), 3, 8, 3, ProcessCluster.DEFAULT_JVM_ARGS, null);
+        String endpoints = String.join(",", cluster.clientOptions().seeds().stream()
+                .map(a -> a.getHostString() + ":" + a.getPort()).toList());
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            String a = "alice";
+            String b = "bob";
+            for (int i = 0; client.partitionOf(b(b)) == client.partitionOf(b(a)); i++) {
+                b = "bob-" + i;
+            }
+            client.put(b(a), b("100"));
+            client.put(b(b), b("5"));
+
+            CliRunner.Result ok = CliRunner.run("txn", "transfer", a, b, "30", "--endpoints", endpoints);
+            assertThat(ok.code()).as(ok.err()).isZero();
+            assertThat(ok.out()).contains("committed", "across two partitions");
+            assertThat(s(client.get(b(a)))).isEqualTo("70");
+            assertThat(s(client.get(b(b)))).isEqualTo("35");
+
+            CliRunner.Result poor = CliRunner.run("txn", "transfer", a, b, "1000", "--endpoints", endpoints);
+            assertThat(poor.code()).isEqualTo(1);
+            assertThat(poor.err()).contains("insufficient balance", "nothing written");
+            CliRunner.Result missing = CliRunner.run("txn", "transfer", a, "nobody", "1", "--endpoints", endpoints);
+            assertThat(missing.code()).isEqualTo(2);
+            assertThat(missing.err()).contains("nobody does not exist");
+            client.put(b("text"), b("abc"));
+            assertThat(CliRunner.run("txn", "transfer", "text", a, "1", "--endpoints", endpoints).err())
+                    .contains("not a whole number");
+            assertThat(CliRunner.run("txn", "transfer", a, a, "1", "--endpoints", endpoints).code()).isEqualTo(2);
+            assertThat(CliRunner.run("txn", "transfer", a, b, "0", "--endpoints", endpoints).code()).isEqualTo(2);
+            assertThat(s(client.get(b(a)))).isEqualTo("70");
+
+            CliRunner.Result run = CliRunner.run("txn", "run", "--get", a, "--put", "x=1", "--del", b, "--json",
+                    "--endpoints", endpoints);
+            assertThat(run.code()).as(run.err()).isZero();
+            assertThat(run.out()).contains("\"committed\":true", "\"alice\":\"70\"");
+            assertThat(client.get(b(b))).isNull();
+            assertThat(s(client.get(b("x")))).isEqualTo("1");
+        }
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String s(byte[] v) {
+        return v == null ? null : new String(v, java.nio.charset.StandardCharsets.UTF_8);
+    }
 }
