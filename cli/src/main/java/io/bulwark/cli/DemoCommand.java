@@ -45,8 +45,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        out.println("Bulwark demo: consistent hashing (bulwark-ring), locks (bulwark-lock) and consensus (bulwark-paxos,"
-                + " checked in the bulwark-sim simulator)");
+        out.println("Bulwark demo: consistent hashing (bulwark-ring), locks (bulwark-lock), consensus (bulwark-paxos,"
+                + " checked in the bulwark-sim simulator), the cluster and its transactions (bulwark-txn)");
         out.println();
         step("1. The design note's example: 5 nodes, place items, remove one; only its items move",
                 () -> FiveNodeRingExample.run(out));
@@ -71,6 +71,8 @@ final class DemoCommand implements Callable<Integer> {
                 + " and convergence checks; a deliberately broken replica is caught", () -> ConsensusChapter.run(out));
         step("14. The cluster: 3 node processes, partitions placed by the ring, each a Paxos group; kill -9 the busiest"
                 + " leader under a checked load, restart it, add a node; nothing lost", () -> ClusterChapter.run(out));
+        step("15. Transactions: money moves between accounts on different partitions, atomically and serializably,"
+                + " while the busiest leader is killed; the total never changes", () -> TransactionChapter.run(out));
         out.println();
         out.printf("demo: %d checks passed, %d failed%n", passed, failed);
         return failed == 0 ? 0 : 1;
