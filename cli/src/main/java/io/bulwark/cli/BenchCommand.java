@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite against its peers in one run and print the ratio table.",
         subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class, BenchCommand.Lock.class,
-            BenchCommand.Paxos.class, BenchCommand.Kv.class})
+            BenchCommand.Paxos.class, BenchCommand.Kv.class, BenchCommand.Txn.class})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -186,6 +186,63 @@ final class BenchCommand implements Runnable {
             System.out.println();
             System.out.print(report.toText());
             System.out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "txn", mixinStandardHelpOptions = true,
+            description = {"Transactions on a local 3-node cluster (16 partitions, fsync on): put vs 1/2/4-partition",
+                "commit latency, and transfer throughput with conflict rates at each concurrency (~1.5 min)."})
+    static final class Txn implements Callable<Integer> {
+
+        @picocli.CommandLine.Mixin
+        QuickOption options;
+
+        @Option(names = "--clients", split = ",", paramLabel = "N", description = "Concurrency levels (default: 1,16,64).")
+        java.util.List<Integer> clients;
+
+        @Option(names = "--accounts", paramLabel = "N", description = "Accounts the transfers use (default: 1000).")
+        Integer accounts;
+
+        @Option(names = "--seconds", paramLabel = "S", description = "Measured seconds per cell (default: 10).")
+        Double seconds;
+
+        @Option(names = "--dir", paramLabel = "DIR", description = "Parent directory for the cluster's data "
+                + "(default: the temporary directory; deleted after).")
+        java.nio.file.Path dir;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            io.bulwark.bench.txn.TxnBench.Options o = options.quick ? io.bulwark.bench.txn.TxnBench.Options.quickRun()
+                    : io.bulwark.bench.txn.TxnBench.Options.defaults();
+            try {
+                if (clients != null) {
+                    o = o.withClients(clients);
+                }
+                if (accounts != null) {
+                    o = o.withAccounts(accounts);
+                }
+                if (seconds != null) {
+                    if (seconds <= 0) {
+                        throw new IllegalArgumentException("--seconds must be positive, was " + seconds);
+                    }
+                    java.time.Duration d = java.time.Duration.ofMillis(Math.round(seconds * 1000));
+                    o = o.withSeconds(d, d);
+                }
+                if (dir != null) {
+                    o = o.withParentDirectory(dir);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            System.out.println("bench txn: starting a 3-node cluster, then measuring (" + (options.quick ? "quick" : "~1.5 min")
+                    + ")");
+            io.bulwark.bench.txn.TxnBench.Report r = io.bulwark.bench.txn.TxnBench.run(o, System.out);
+            System.out.println();
+            System.out.print(r.table());
             return 0;
         }
     }

@@ -1,0 +1,25 @@
+package io.bulwark.bench.txn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The transaction bench end to end on a real 3-node cluster, briefly: every cell measured, nothing failed. */
+class TxnBenchSmokeTest {
+
+    @Test
+    void measuresEveryCellOnARealCluster() throws Exception {
+        TxnBench.Options o = TxnBench.Options.quickRun().withSeconds(Duration.ofMillis(500), Duration.ofMillis(500))
+                .withClients(List.of(1, 8)).withAccounts(20);
+        TxnBench.Report r = TxnBench.run(o, null);
+        assertThat(r.latencies()).hasSize(4).allSatisfy(l -> assertThat(l.count()).isPositive());
+        assertThat(r.throughput()).hasSize(2).allSatisfy(t -> {
+            assertThat(t.transfers()).isPositive();
+            assertThat(t.failures()).isZero();
+        });
+        assertThat(r.commitToPutRatio(2)).isPositive();
+        assertThat(r.table()).contains("commit p50 / put p50", "conflicts/transfer");
+    }
+}
