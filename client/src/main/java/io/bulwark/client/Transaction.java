@@ -99,19 +99,85 @@ public final class Transaction implements AutoCloseable {
     }
 
     private CompletableFuture<TxnResult.Value> read(int partition, TxnCommand.Read read) {
-        return runner.call(new Commit.Request(partition, read)).thenCompose(r -> {
-            if (r instanceof TxnResult.Value v) {
-                return CompletableFuture.completedFuture(v);
-            }
+        return query(partition, read).thenCompose(r -> r instanceof TxnResult.Value v ? CompletableFuture.completedFuture(v)
+                : CompletableFuture.failedFuture(new BulwarkException("a transactional read was answered " + r)));
+    }
+
+    /** A transactional query, helping (then retrying past) any transaction whose intent is in the way. */
+    private CompletableFuture<TxnResult> query(int partition, TxnCommand q) {
+        return runner.call(new Commit.Request(partition, q)).thenCompose(r -> {
             if (r instanceof TxnResult.Locked l) {
                 if (System.currentTimeMillis() > deadlineMillis) {
                     return CompletableFuture.failedFuture(new TransactionConflictException("transaction " + id
                             + " passed its deadline waiting for transaction " + l.txn() + ", which holds a key it reads"));
                 }
-                return runner.help(l, partition).thenCompose(x -> read(partition, read));
+                return runner.help(l, partition).thenCompose(x -> query(partition, q));
             }
-            return CompletableFuture.failedFuture(new BulwarkException("a transactional read was answered " + r));
+            return CompletableFuture.completedFuture(r);
         });
+    }
+
+    /**
+     * The keys in {@code [start, end)} across every partition, in unsigned byte order, at most {@code limit}, as
+     * this transaction sees them (its own buffered writes included). Serializable, phantoms included: every
+     * partition's range is checked again at commit — a key written, added or removed in it since fails the
+     * commit with {@link TransactionConflictException} — and stays locked against writers until the
+     * transaction is resolved. Every partition becomes a participant of the commit.
+     *
+     * @param start first key, or an empty array for the first key
+     * @param end   exclusive end, or null for no bound
+     */
+    public List<io.bulwark.paxos.kv.KvResult.KeyValue> scan(byte[] start, byte[] end, int limit) {
+        checkOpen("scan");
+        if (start == null || start.length > io.bulwark.paxos.kv.KvCommand.MAX_KEY_BYTES
+                || (end != null && end.length > io.bulwark.paxos.kv.KvCommand.MAX_KEY_BYTES)) {
+            throw new InvalidRequestException("scan bounds must be 0.." + io.bulwark.paxos.kv.KvCommand.MAX_KEY_BYTES + " bytes");
+        }
+        if (limit < 1 || limit > io.bulwark.paxos.kv.KvCommand.MAX_SCAN_LIMIT) {
+            throw new InvalidRequestException("scan limit must be in [1, " + io.bulwark.paxos.kv.KvCommand.MAX_SCAN_LIMIT
+                    + "], was " + limit);
+        }
+        int partitions = client.topology().partitions();
+        List<CompletableFuture<TxnResult>> parts = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            parts.add(query(p, new TxnCommand.RangeRead(start.clone(), end == null ? null : end.clone(), limit)));
+        }
+        java.util.TreeMap<byte[], byte[]> merged = new java.util.TreeMap<>(java.util.Arrays::compareUnsigned);
+        byte[] complete = end; // keys below this are complete in every partition's answer
+        for (int p = 0; p < partitions; p++) {
+            TxnResult r = join(parts.get(p));
+            if (!(r instanceof TxnResult.Range range)) {
+                throw new BulwarkException("a transactional scan was answered " + r);
+            }
+            List<TxnCommand.Versioned> seen = new ArrayList<>();
+            for (TxnResult.Entry e : range.entries()) {
+                seen.add(new TxnCommand.Versioned(e.key(), e.version()));
+                buffer.recordRead(e.key(), e.value(), e.version());
+                merged.put(e.key(), e.value());
+            }
+            byte[] rangeEnd = range.resumeKey() != null ? range.resumeKey() : end;
+            buffer.recordRange(p, new TxnCommand.RangeCheck(start.clone(), rangeEnd == null ? null : rangeEnd.clone(), seen));
+            if (range.resumeKey() != null && (complete == null
+                    || java.util.Arrays.compareUnsigned(range.resumeKey(), complete) < 0)) {
+                complete = range.resumeKey();
+            }
+        }
+        for (TxnCommand.Write w : buffer.writesIn(start, end)) {
+            if (w.value() == null) {
+                merged.remove(w.key());
+            } else {
+                merged.put(w.key(), w.value());
+            }
+        }
+        List<io.bulwark.paxos.kv.KvResult.KeyValue> out = new ArrayList<>();
+        for (java.util.Map.Entry<byte[], byte[]> e : merged.entrySet()) {
+            if (out.size() == limit || (complete != null && java.util.Arrays.compareUnsigned(e.getKey(), complete) >= 0)) {
+                break;
+            }
+            out.add(new io.bulwark.paxos.kv.KvResult.KeyValue(e.getKey().clone(), e.getValue().clone()));
+        }
+        checkSize();
+        return out;
     }
 
     /** Sets {@code key} to {@code value} when the transaction commits. */
@@ -195,12 +261,41 @@ public final class Transaction implements AutoCloseable {
         for (byte[] k : keys) {
             checks.add(read(client.partitionOf(k), new TxnCommand.Read(k)));
         }
+        List<CompletableFuture<TxnResult>> rangeChecks = new ArrayList<>();
+        List<TxnCommand.RangeCheck> ranges = new ArrayList<>();
+        for (java.util.Map.Entry<Integer, List<TxnCommand.RangeCheck>> e : buffer.ranges().entrySet()) {
+            for (TxnCommand.RangeCheck r : e.getValue()) {
+                ranges.add(r);
+                rangeChecks.add(query(e.getKey(), new TxnCommand.RangeRead(r.start(), r.end(),
+                        io.bulwark.paxos.kv.KvCommand.MAX_SCAN_LIMIT)));
+            }
+        }
         for (int i = 0; i < keys.size(); i++) {
             if (join(checks.get(i)).version() != buffer.readVersion(keys.get(i))) {
                 throw new TransactionConflictException("read-only transaction " + id + ": a key it read was written "
                         + "since; its reads were not a consistent snapshot");
             }
         }
+        for (int i = 0; i < ranges.size(); i++) {
+            TxnResult now = join(rangeChecks.get(i));
+            if (!(now instanceof TxnResult.Range r) || r.resumeKey() != null || !sameKeysAndVersions(r, ranges.get(i))) {
+                throw new TransactionConflictException("read-only transaction " + id + ": a range it scanned changed "
+                        + "since; its reads were not a consistent snapshot");
+            }
+        }
+    }
+
+    private static boolean sameKeysAndVersions(TxnResult.Range now, TxnCommand.RangeCheck then) {
+        if (now.entries().size() != then.seen().size()) {
+            return false;
+        }
+        for (int i = 0; i < now.entries().size(); i++) {
+            if (!java.util.Arrays.equals(now.entries().get(i).key(), then.seen().get(i).key())
+                    || now.entries().get(i).version() != then.seen().get(i).version()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Abandons the transaction; nothing it wrote is applied. A no-op after a failed commit. */

@@ -53,10 +53,12 @@ public final class PartitionStateMachine implements StateMachine {
         final List<TxnCommand.Write> writes;
         /** Keys read and not written: these hold read locks. */
         final List<byte[]> readOnlyKeys;
+        /** Ranges read: locked against writes by others while prepared. Only their bounds are kept. */
+        final List<TxnCommand.RangeCheck> ranges;
         TxnState state;
 
         Record(TxnId id, TxnState state, int home, long deadline, List<Integer> participants,
-               List<TxnCommand.Write> writes, List<byte[]> readOnlyKeys) {
+               List<TxnCommand.Write> writes, List<byte[]> readOnlyKeys, List<TxnCommand.RangeCheck> ranges) {
             this.id = id;
             this.state = state;
             this.home = home;
@@ -64,6 +66,7 @@ public final class PartitionStateMachine implements StateMachine {
             this.participants = participants;
             this.writes = writes;
             this.readOnlyKeys = readOnlyKeys;
+            this.ranges = ranges;
         }
     }
 
@@ -87,6 +90,8 @@ public final class PartitionStateMachine implements StateMachine {
     private final TreeSet<Expiry> finished = new TreeSet<>();
     private final TreeMap<byte[], TxnId> writeLocks = new TreeMap<>(Arrays::compareUnsigned);
     private final TreeMap<byte[], TreeSet<TxnId>> readLocks = new TreeMap<>(Arrays::compareUnsigned);
+    /** Ranges read by prepared transactions: no one else may write a key in them until they are resolved. */
+    private final TreeMap<TxnId, List<TxnCommand.RangeCheck>> rangeLocks = new TreeMap<>();
     private long newestDeadline = Long.MIN_VALUE;
 
     public PartitionStateMachine() {
@@ -127,7 +132,7 @@ public final class PartitionStateMachine implements StateMachine {
             if (c instanceof TxnCommand.Overdue o) {
                 return new TxnResult.OverdueList(overdue(o.nowMillis(), o.max())).encode();
             }
-            if (!(c instanceof TxnCommand.Read) && !(c instanceof TxnCommand.Status)) {
+            if (!(c instanceof TxnCommand.Read) && !(c instanceof TxnCommand.Status) && !(c instanceof TxnCommand.RangeRead)) {
                 throw new IllegalArgumentException("only transactional reads and status queries can be served as "
                         + "queries, got " + c.getClass().getSimpleName());
             }
@@ -161,8 +166,64 @@ public final class PartitionStateMachine implements StateMachine {
             if (readers != null) {
                 return locked(readers.first());
             }
+            TxnId ranger = rangeHolder(command.key(), null);
+            if (ranger != null) {
+                return locked(ranger);
+            }
         }
         return kv.execute(command);
+    }
+
+    /** A prepared transaction other than {@code except} whose range read covers {@code key}, or null. */
+    private TxnId rangeHolder(byte[] key, TxnId except) {
+        for (java.util.Map.Entry<TxnId, List<TxnCommand.RangeCheck>> e : rangeLocks.entrySet()) {
+            if (e.getKey().equals(except)) {
+                continue;
+            }
+            for (TxnCommand.RangeCheck r : e.getValue()) {
+                if (r.contains(key)) {
+                    return e.getKey();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The first write intent of a transaction other than {@code except} in {@code [start, end)}, or null. */
+    private TxnId intentIn(byte[] start, byte[] end, TxnId except) {
+        SortedMap<byte[], TxnId> held = end == null ? writeLocks.tailMap(start, true)
+                : Arrays.compareUnsigned(start, end) >= 0 ? new TreeMap<>() : writeLocks.subMap(start, end);
+        for (TxnId holder : held.values()) {
+            if (!holder.equals(except)) {
+                return holder;
+            }
+        }
+        return null;
+    }
+
+    /** Keys and versions in {@code [start, end)}, or null if there are more than a scan returns at once. */
+    private List<TxnCommand.Versioned> versionsIn(byte[] start, byte[] end) {
+        KvResult r = kv.scan(new KvCommand.Scan(start, end, KvCommand.MAX_SCAN_LIMIT));
+        if (!(r instanceof KvResult.Entries e) || e.resumeKey() != null) {
+            return null;
+        }
+        List<TxnCommand.Versioned> out = new ArrayList<>(e.entries().size());
+        for (KvResult.KeyValue kv : e.entries()) {
+            out.add(new TxnCommand.Versioned(kv.key(), this.kv.version(kv.key())));
+        }
+        return out;
+    }
+
+    private static boolean sameVersions(List<TxnCommand.Versioned> a, List<TxnCommand.Versioned> b) {
+        if (a == null || a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!Arrays.equals(a.get(i).key(), b.get(i).key()) || a.get(i).version() != b.get(i).version()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private KvResult.Locked locked(TxnId holder) {
@@ -183,6 +244,22 @@ public final class PartitionStateMachine implements StateMachine {
             }
             return new TxnResult.Value(((KvResult.Found) value).value(), kv.version(r.key()));
         }
+        if (command instanceof TxnCommand.RangeRead rr) {
+            TxnId writer = intentIn(rr.start(), rr.end(), null);
+            if (writer != null) {
+                return TxnResult.Locked.of(locked(writer));
+            }
+            KvResult r = kv.scan(new KvCommand.Scan(rr.start(), rr.end(), rr.limit()));
+            if (r instanceof KvResult.Corrupt c) {
+                return new TxnResult.Failed(c.detail());
+            }
+            KvResult.Entries entries = (KvResult.Entries) r;
+            List<TxnResult.Entry> out = new ArrayList<>(entries.entries().size());
+            for (KvResult.KeyValue e : entries.entries()) {
+                out.add(new TxnResult.Entry(e.key(), e.value(), kv.version(e.key())));
+            }
+            return new TxnResult.Range(out, entries.resumeKey());
+        }
         if (command instanceof TxnCommand.Prepare p) {
             return prepare(p);
         }
@@ -198,7 +275,7 @@ public final class PartitionStateMachine implements StateMachine {
                 if (f.deadline() < horizon()) {
                     return new TxnResult.Outcome(TxnState.FORGOTTEN, List.of());
                 }
-                record(new Record(f.txn(), TxnState.ABORTED, -1, f.deadline(), List.of(), List.of(), List.of()));
+                record(new Record(f.txn(), TxnState.ABORTED, -1, f.deadline(), List.of(), List.of(), List.of(), List.of()));
                 return new TxnResult.Outcome(TxnState.ABORTED, List.of());
             }
             return outcome(r);
@@ -223,7 +300,8 @@ public final class PartitionStateMachine implements StateMachine {
         TxnResult.Refused refusal = check(p);
         newestDeadline = Math.max(newestDeadline, p.deadline());
         if (refusal != null) {
-            record(new Record(p.txn(), TxnState.ABORTED, p.home(), p.deadline(), p.participants(), List.of(), List.of()));
+            record(new Record(p.txn(), TxnState.ABORTED, p.home(), p.deadline(), p.participants(), List.of(), List.of(),
+                    List.of()));
             evict();
             return refusal;
         }
@@ -239,7 +317,15 @@ public final class PartitionStateMachine implements StateMachine {
                 readOnly.add(rc.key());
             }
         }
-        record(new Record(p.txn(), TxnState.PREPARED, p.home(), p.deadline(), p.participants(), p.writes(), readOnly));
+        List<TxnCommand.RangeCheck> ranges = new ArrayList<>();
+        for (TxnCommand.RangeCheck r : p.ranges()) {
+            ranges.add(new TxnCommand.RangeCheck(r.start(), r.end(), List.of()));
+        }
+        if (!ranges.isEmpty()) {
+            rangeLocks.put(p.txn(), ranges);
+        }
+        record(new Record(p.txn(), TxnState.PREPARED, p.home(), p.deadline(), p.participants(), p.writes(), readOnly,
+                ranges));
         evict();
         return new TxnResult.Prepared();
     }
@@ -257,6 +343,19 @@ public final class PartitionStateMachine implements StateMachine {
             TreeSet<TxnId> readers = readLocks.get(w.key());
             if (readers != null) {
                 return conflict(readers.first());
+            }
+            TxnId ranger = rangeHolder(w.key(), p.txn());
+            if (ranger != null) {
+                return conflict(ranger);
+            }
+        }
+        for (TxnCommand.RangeCheck r : p.ranges()) {
+            TxnId writer = intentIn(r.start(), r.end(), p.txn());
+            if (writer != null) {
+                return conflict(writer);
+            }
+            if (!sameVersions(versionsIn(r.start(), r.end()), r.seen())) {
+                return new TxnResult.Refused(TxnResult.Reason.STALE_READ, null);
             }
         }
         for (TxnCommand.ReadCheck rc : p.reads()) {
@@ -286,7 +385,7 @@ public final class PartitionStateMachine implements StateMachine {
                 // a commit for a transaction that never prepared here is a caller's bug; change nothing.
                 return new TxnResult.Outcome(TxnState.NONE, List.of());
             }
-            record(new Record(r.txn(), TxnState.ABORTED, -1, r.deadline(), List.of(), List.of(), List.of()));
+            record(new Record(r.txn(), TxnState.ABORTED, -1, r.deadline(), List.of(), List.of(), List.of(), List.of()));
             return new TxnResult.Outcome(TxnState.ABORTED, List.of());
         }
         if (rec.state == TxnState.PREPARED) {
@@ -304,6 +403,7 @@ public final class PartitionStateMachine implements StateMachine {
     }
 
     private void release(Record rec) {
+        rangeLocks.remove(rec.id);
         for (TxnCommand.Write w : rec.writes) {
             writeLocks.remove(w.key(), rec.id);
         }
@@ -362,12 +462,12 @@ public final class PartitionStateMachine implements StateMachine {
         return prepared.size();
     }
 
-    /** Number of keys locked by a write intent or a read lock. */
+    /** Number of keys locked by a write intent or a read lock, plus transactions holding range locks. */
     public int lockedKeys() {
         TreeSet<byte[]> keys = new TreeSet<>(Arrays::compareUnsigned);
         keys.addAll(writeLocks.keySet());
         keys.addAll(readLocks.keySet());
-        return keys.size();
+        return keys.size() + rangeLocks.size();
     }
 
     /** Number of transaction records held (prepared and final). */
@@ -406,6 +506,10 @@ public final class PartitionStateMachine implements StateMachine {
             for (byte[] k : r.readOnlyKeys) {
                 b.bytes(k);
             }
+            b.i32(r.ranges.size());
+            for (TxnCommand.RangeCheck range : r.ranges) {
+                b.bytes(range.start()).bytes(range.end());
+            }
         }
         byte[] body = b.toArray();
         return new Bytes().i32(Checksums.crc32c(body)).bytes(body).toArray();
@@ -423,7 +527,7 @@ public final class PartitionStateMachine implements StateMachine {
         Bytes.Reader in = new Bytes.Reader(body, 0);
         byte[] kvImage = in.bytes();
         long deadline = in.i64();
-        int n = in.count(29);
+        int n = in.count(33);
         List<Record> records = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             TxnId id = in.txn();
@@ -445,7 +549,13 @@ public final class PartitionStateMachine implements StateMachine {
             for (int j = 0; j < nr; j++) {
                 reads.add(in.bytes());
             }
-            records.add(new Record(id, state, home, d, List.copyOf(parts), List.copyOf(writes), List.copyOf(reads)));
+            int ng = in.count(8);
+            List<TxnCommand.RangeCheck> ranges = new ArrayList<>(ng);
+            for (int j = 0; j < ng; j++) {
+                ranges.add(new TxnCommand.RangeCheck(in.bytes(), in.bytes(), List.of()));
+            }
+            records.add(new Record(id, state, home, d, List.copyOf(parts), List.copyOf(writes), List.copyOf(reads),
+                    List.copyOf(ranges)));
         }
         in.end();
         kv.restore(kvImage);
@@ -455,8 +565,12 @@ public final class PartitionStateMachine implements StateMachine {
         finished.clear();
         writeLocks.clear();
         readLocks.clear();
+        rangeLocks.clear();
         for (Record r : records) {
             record(r);
+            if (r.state == TxnState.PREPARED && !r.ranges.isEmpty()) {
+                rangeLocks.put(r.id, r.ranges);
+            }
             if (r.state == TxnState.PREPARED) {
                 for (TxnCommand.Write w : r.writes) {
                     writeLocks.put(w.key(), r.id);

@@ -21,6 +21,7 @@ public final class TxnBuffer {
 
     private final TreeMap<byte[], Seen> reads = new TreeMap<>(Arrays::compareUnsigned);
     private final TreeMap<byte[], TxnCommand.Write> writes = new TreeMap<>(Arrays::compareUnsigned);
+    private final TreeMap<Integer, List<TxnCommand.RangeCheck>> ranges = new TreeMap<>();
     /** Keys in the order first written: the first one's partition is the home. */
     private byte[] firstWritten;
 
@@ -39,6 +40,19 @@ public final class TxnBuffer {
         reads.putIfAbsent(key.clone(), new Seen(value, version));
     }
 
+    /**
+     * Records a range read on {@code partition}: {@code [start, end)} held exactly {@code seen}. Commit checks the
+     * range still does (no phantom) and locks it.
+     */
+    public void recordRange(int partition, TxnCommand.RangeCheck range) {
+        ranges.computeIfAbsent(partition, p -> new ArrayList<>()).add(range);
+    }
+
+    /** Range reads by partition, for validating a read-only transaction. */
+    public Map<Integer, List<TxnCommand.RangeCheck>> ranges() {
+        return java.util.Collections.unmodifiableMap(ranges);
+    }
+
     /** Buffers a put ({@code value} non-null) or delete ({@code value} null). */
     public void write(byte[] key, byte[] value) {
         TxnCommand.Write w = value == null ? TxnCommand.Write.delete(key.clone())
@@ -47,6 +61,13 @@ public final class TxnBuffer {
             firstWritten = w.key();
         }
         writes.put(w.key(), w);
+    }
+
+    /** Buffered writes to keys in {@code [start, end)} ({@code end} null: unbounded), in key order. */
+    public List<TxnCommand.Write> writesIn(byte[] start, byte[] end) {
+        java.util.SortedMap<byte[], TxnCommand.Write> range = end == null ? writes.tailMap(start, true)
+                : Arrays.compareUnsigned(start, end) >= 0 ? new TreeMap<>() : writes.subMap(start, end);
+        return new ArrayList<>(range.values());
     }
 
     /** True if nothing is written: commit only validates the reads. */
@@ -68,9 +89,13 @@ public final class TxnBuffer {
         return s.version();
     }
 
-    /** Number of keys read plus written. */
+    /** Number of keys read plus written, plus range reads. */
     public int size() {
-        return reads.size() + writes.size();
+        int n = reads.size() + writes.size();
+        for (List<TxnCommand.RangeCheck> r : ranges.values()) {
+            n += r.size();
+        }
+        return n;
     }
 
     /**
@@ -93,11 +118,13 @@ public final class TxnBuffer {
         int home = partitionOf.applyAsInt(firstWritten);
         java.util.TreeSet<Integer> participants = new java.util.TreeSet<>(readsBy.keySet());
         participants.addAll(writesBy.keySet());
+        participants.addAll(ranges.keySet());
         List<Integer> all = List.copyOf(participants);
         TreeMap<Integer, TxnCommand.Prepare> prepares = new TreeMap<>();
         for (int p : all) {
             prepares.put(p, new TxnCommand.Prepare(id, home, deadline, p == home ? all : List.of(),
-                    readsBy.getOrDefault(p, List.of()), writesBy.getOrDefault(p, List.of())));
+                    readsBy.getOrDefault(p, List.of()), writesBy.getOrDefault(p, List.of()),
+                    ranges.getOrDefault(p, List.of())));
         }
         return new Commit(id, home, deadline, prepares);
     }

@@ -33,6 +33,30 @@ public sealed interface TxnCommand {
         }
     }
 
+    /** A key and the version a range read saw. */
+    record Versioned(byte[] key, long version) {
+        public Versioned {
+            checkKey(key);
+        }
+    }
+
+    /**
+     * A range read: the keys in {@code [start, end)} ({@code end} null: unbounded) were exactly {@code seen}, with
+     * those versions. The prepare checks the range still holds exactly that — no key changed, none appeared
+     * (a phantom), none vanished — and locks the range against writes until the transaction is resolved.
+     */
+    record RangeCheck(byte[] start, byte[] end, List<Versioned> seen) {
+        public RangeCheck {
+            Objects.requireNonNull(start, "start");
+            seen = List.copyOf(seen);
+        }
+
+        /** True if {@code key} lies in the range. */
+        public boolean contains(byte[] key) {
+            return Arrays.compareUnsigned(key, start) >= 0 && (end == null || Arrays.compareUnsigned(key, end) < 0);
+        }
+    }
+
     /** A key written ({@code value} null: deleted) with the writer's CRC32C of the value. */
     record Write(byte[] key, byte[] value, int crc32c) {
         public Write {
@@ -57,19 +81,38 @@ public sealed interface TxnCommand {
     }
 
     /**
+     * A transactional range read (a query): the keys in {@code [start, end)} with their values and versions, at
+     * most {@code limit}; refused with {@link TxnResult.Locked} if another transaction's write intent lies in it.
+     */
+    record RangeRead(byte[] start, byte[] end, int limit) implements TxnCommand {
+        public RangeRead {
+            Objects.requireNonNull(start, "start");
+            if (limit < 1 || limit > KvCommand.MAX_SCAN_LIMIT) {
+                throw new IllegalArgumentException("scan limit must be in [1, " + KvCommand.MAX_SCAN_LIMIT + "], was " + limit);
+            }
+        }
+    }
+
+    /**
      * The partition's vote: check {@code reads} are current and no other transaction holds any key, then lock
      * them (read locks; write intents for {@code writes}) and record the transaction as prepared — or refuse
      * and record it aborted. The home partition's prepare also carries {@code participants} (every partition
      * that prepares, home included): with it the record alone tells anyone how to find the outcome.
      */
     record Prepare(TxnId txn, int home, long deadline, List<Integer> participants, List<ReadCheck> reads,
-                   List<Write> writes) implements TxnCommand {
+                   List<Write> writes, List<RangeCheck> ranges) implements TxnCommand {
+        public Prepare(TxnId txn, int home, long deadline, List<Integer> participants, List<ReadCheck> reads,
+                       List<Write> writes) {
+            this(txn, home, deadline, participants, reads, writes, List.of());
+        }
+
         public Prepare {
             Objects.requireNonNull(txn, "txn");
             participants = List.copyOf(participants);
             reads = List.copyOf(reads);
             writes = List.copyOf(writes);
-            if (reads.isEmpty() && writes.isEmpty()) {
+            ranges = List.copyOf(ranges);
+            if (reads.isEmpty() && writes.isEmpty() && ranges.isEmpty()) {
                 throw new IllegalArgumentException("a prepare must read or write at least one key");
             }
             if (reads.size() + writes.size() > MAX_KEYS) {
@@ -159,10 +202,19 @@ public sealed interface TxnCommand {
             for (Write w : p.writes()) {
                 b.bytes(w.key()).bytes(w.value()).i32(w.crc32c());
             }
+            b.i32(p.ranges().size());
+            for (RangeCheck r : p.ranges()) {
+                b.bytes(r.start()).bytes(r.end()).i32(r.seen().size());
+                for (Versioned v : r.seen()) {
+                    b.bytes(v.key()).i64(v.version());
+                }
+            }
         } else if (this instanceof Resolve r) {
             b.u8(18).txn(r.txn()).u8(r.commit() ? 1 : 0).i64(r.deadline());
         } else if (this instanceof Fence f) {
             b.u8(19).txn(f.txn()).i64(f.deadline());
+        } else if (this instanceof RangeRead r) {
+            b.u8(22).bytes(r.start()).bytes(r.end()).i32(r.limit());
         } else if (this instanceof Overdue o) {
             b.u8(21).i64(o.nowMillis()).i32(o.max());
         } else {
@@ -185,6 +237,7 @@ public sealed interface TxnCommand {
             case 19 -> new Fence(in.txn(), in.i64());
             case 20 -> new Status(in.txn(), in.i64());
             case 21 -> new Overdue(in.i64(), in.i32());
+            case 22 -> new RangeRead(in.bytes(), in.bytes(), in.i32());
             default -> throw new IllegalArgumentException("unknown transaction operation " + (bytes[0] & 0xff));
         };
         in.end();
@@ -210,7 +263,19 @@ public sealed interface TxnCommand {
         for (int i = 0; i < nw; i++) {
             writes.add(new Write(in.bytes(), in.bytes(), in.i32()));
         }
-        return new Prepare(txn, home, deadline, participants, reads, writes);
+        int ng = in.count(12);
+        List<RangeCheck> ranges = new ArrayList<>(ng);
+        for (int i = 0; i < ng; i++) {
+            byte[] start = in.bytes();
+            byte[] end = in.bytes();
+            int nv = in.count(12);
+            List<Versioned> seen = new ArrayList<>(nv);
+            for (int j = 0; j < nv; j++) {
+                seen.add(new Versioned(in.bytes(), in.i64()));
+            }
+            ranges.add(new RangeCheck(start, end, seen));
+        }
+        return new Prepare(txn, home, deadline, participants, reads, writes, ranges);
     }
 
     private static void checkKey(byte[] key) {

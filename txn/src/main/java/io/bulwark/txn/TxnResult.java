@@ -16,6 +16,20 @@ public sealed interface TxnResult {
     record Value(byte[] value, long version) implements TxnResult {
     }
 
+    /** One key of a range read. */
+    record Entry(byte[] key, byte[] value, long version) {
+    }
+
+    /**
+     * A range read's answer: the entries in key order, and the first key not returned if the read stopped at its
+     * limit ({@code null}: the range is complete).
+     */
+    record Range(List<Entry> entries, byte[] resumeKey) implements TxnResult {
+        public Range {
+            entries = List.copyOf(entries);
+        }
+    }
+
     /** The key is held by another, unfinished transaction; nothing was done. */
     record Locked(TxnId txn, int home, long deadline) implements TxnResult {
         public Locked {
@@ -97,6 +111,12 @@ public sealed interface TxnResult {
             if (r.holder() != null) {
                 b.txn(r.holder().txn()).i32(r.holder().home()).i64(r.holder().deadline());
             }
+        } else if (this instanceof Range r) {
+            b.u8(21).i32(r.entries().size());
+            for (Entry e : r.entries()) {
+                b.bytes(e.key()).bytes(e.value()).i64(e.version());
+            }
+            b.bytes(r.resumeKey());
         } else if (this instanceof OverdueList l) {
             b.u8(20).i32(l.overdue().size());
             for (PartitionStateMachine.Overdue o : l.overdue()) {
@@ -160,6 +180,14 @@ public sealed interface TxnResult {
                     list.add(new PartitionStateMachine.Overdue(in.txn(), in.i32(), in.i64()));
                 }
                 yield new OverdueList(list);
+            }
+            case 21 -> {
+                int n = in.count(16);
+                List<Entry> entries = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    entries.add(new Entry(in.bytes(), in.bytes(), in.i64()));
+                }
+                yield new Range(entries, in.bytes());
             }
             default -> throw new IllegalArgumentException("unknown transaction result tag " + tag);
         };

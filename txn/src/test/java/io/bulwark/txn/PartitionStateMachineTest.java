@@ -165,4 +165,47 @@ class PartitionStateMachineTest {
         assertThat(TxnResult.decode(p.apply(1, junk))).isInstanceOf(TxnResult.Failed.class);
         assertThat(kv(KvCommand.put(b("a"), b("1")))).isInstanceOf(KvResult.Ok.class);
     }
+
+    @Test
+    void aRangeReadIsCheckedForPhantomsAndLockedAgainstWritersUntilResolved() {
+        kv(KvCommand.put(b("r/1"), b("x")));
+        TxnResult.Range seen = (TxnResult.Range) TxnResult.decode(p.query(new TxnCommand.RangeRead(b("r/"), b("r0"), 10).encode()));
+        assertThat(seen.entries()).hasSize(1);
+        List<TxnCommand.Versioned> versions = List.of(new TxnCommand.Versioned(b("r/1"), seen.entries().get(0).version()));
+        TxnCommand.RangeCheck range = new TxnCommand.RangeCheck(b("r/"), b("r0"), versions);
+        // A key appears in the range after the read: the prepare sees the phantom.
+        kv(KvCommand.put(b("r/2"), b("phantom")));
+        TxnId stale = new TxnId(8, 1);
+        assertThat(((TxnResult.Refused) run(new TxnCommand.Prepare(stale, 0, 1_000, List.of(0), List.of(),
+                List.of(TxnCommand.Write.put(b("out"), b("1"))), List.of(range)))).reason())
+                .isEqualTo(TxnResult.Reason.STALE_READ);
+        kv(KvCommand.delete(b("r/2")));
+        // Unchanged range: prepared, and now locked against writers (plain and transactional), not readers.
+        TxnId t = new TxnId(8, 2);
+        assertThat(run(new TxnCommand.Prepare(t, 0, 1_000, List.of(0), List.of(),
+                List.of(TxnCommand.Write.put(b("out"), b("1"))), List.of(range)))).isInstanceOf(TxnResult.Prepared.class);
+        assertThat(kv(KvCommand.put(b("r/3"), b("y")))).isInstanceOf(KvResult.Locked.class);
+        assertThat(kv(KvCommand.put(b("r0"), b("outside")))).isInstanceOf(KvResult.Ok.class);
+        assertThat(((KvResult.Found) kv(KvCommand.get(b("r/1")))).value()).isEqualTo(b("x"));
+        TxnId writer = new TxnId(8, 3);
+        assertThat(((TxnResult.Refused) run(prepare(writer, 1_000, List.of(),
+                List.of(TxnCommand.Write.put(b("r/4"), b("z")))))).holder().txn()).isEqualTo(t);
+        // The lock survives a snapshot, and goes with the resolution.
+        PartitionStateMachine copy = new PartitionStateMachine(60_000);
+        copy.restore(p.snapshot());
+        assertThat(KvResult.decode(copy.apply(1, KvCommand.put(b("r/3"), b("y")).encode()))).isInstanceOf(KvResult.Locked.class);
+        run(new TxnCommand.Resolve(t, true, 1_000));
+        assertThat(kv(KvCommand.put(b("r/3"), b("y")))).isInstanceOf(KvResult.Ok.class);
+        assertThat(p.lockedKeys()).isZero();
+    }
+
+    @Test
+    void aRangeReadMeetingAnIntentNamesItsHolder() {
+        TxnId t = new TxnId(9, 1);
+        run(prepare(t, 1_000, List.of(), List.of(TxnCommand.Write.put(b("s/1"), b("v")))));
+        assertThat(TxnResult.decode(p.query(new TxnCommand.RangeRead(b("s/"), null, 10).encode())))
+                .isEqualTo(new TxnResult.Locked(t, 0, 1_000));
+        assertThat(TxnResult.decode(p.query(new TxnCommand.RangeRead(b("t/"), null, 10).encode())))
+                .isInstanceOf(TxnResult.Range.class);
+    }
 }

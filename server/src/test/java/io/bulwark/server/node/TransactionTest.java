@@ -226,6 +226,45 @@ class TransactionTest {
         }
     }
 
+    @Test
+    void aTransactionalScanSeesItsOwnWritesAndFailsOnAPhantom() throws Exception {
+        cluster = new LocalCluster(dir, 3, 8, 3);
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            for (int i = 0; i < 5; i++) {
+                client.put(b("team/" + i), b("member-" + i));
+            }
+            Transaction tx = client.begin();
+            tx.put(b("team/9"), b("mine"));
+            tx.delete(b("team/0"));
+            List<String> seen = tx.scan(b("team/"), b("team0"), 100).stream().map(kv -> s(kv.key())).toList();
+            assertThat(seen).containsExactly("team/1", "team/2", "team/3", "team/4", "team/9");
+            assertThat(tx.scan(b("team/"), b("team0"), 2)).hasSize(2);
+            // Someone adds a member after the scan: a phantom; the commit must fail and apply nothing.
+            client.put(b("team/5"), b("late"));
+            tx.put(b("count"), b("5"));
+            assertThatThrownBy(tx::commit).isInstanceOf(TransactionConflictException.class);
+            assertThat(client.get(b("team/9"))).isNull();
+            assertThat(s(client.get(b("team/0")))).isEqualTo("member-0");
+
+            // Without interference the same kind of transaction commits, and a read-only scan validates.
+            int members = client.transact(t -> {
+                int n = t.scan(b("team/"), b("team0"), 100).size();
+                t.put(b("count"), b(String.valueOf(n)));
+                return n;
+            });
+            assertThat(members).isEqualTo(6);
+            assertThat(s(client.get(b("count")))).isEqualTo("6");
+            Transaction readOnly = client.begin();
+            assertThat(readOnly.scan(b("team/"), b("team0"), 100)).hasSize(6);
+            readOnly.commit();
+            Transaction invalidated = client.begin();
+            invalidated.scan(b("team/"), b("team0"), 100);
+            client.delete(b("team/1"));
+            assertThatThrownBy(invalidated::commit).isInstanceOf(TransactionConflictException.class)
+                    .hasMessageContaining("consistent snapshot");
+        }
+    }
+
     private static Commit commitOf(BulwarkClient client, TxnId id, long deadline, String[] k) {
         TxnBuffer buf = new TxnBuffer();
         buf.write(b(k[0]), b("new-0"));

@@ -127,6 +127,54 @@ final class BankClient {
         }, gaveUp);
     }
 
+    /** The range every account lies in. */
+    static final byte[] ACCOUNTS_START = bytes("acct-");
+    static final byte[] ACCOUNTS_END = bytes("acct.");
+
+    /**
+     * Reads every account by a range read on every partition (phantom-checked at commit), helping any
+     * transaction whose intent is in the way.
+     */
+    private void scanAll(TxnBuffer buf, TxnHistory.Txn t, Runnable then, Runnable gaveUp) {
+        int[] left = {sim.config.partitions()};
+        boolean[] failed = {false};
+        for (int p = 0; p < sim.config.partitions(); p++) {
+            scanPartition(p, answer -> {
+                java.util.List<TxnCommand.Versioned> seen = new ArrayList<>();
+                for (TxnResult.Entry e : answer.entries()) {
+                    seen.add(new TxnCommand.Versioned(e.key(), e.version()));
+                    buf.recordRead(e.key(), e.value(), e.version());
+                    t.reads.putIfAbsent(string(e.key()), string(e.value()));
+                }
+                buf.recordRange(answer.partition, new TxnCommand.RangeCheck(ACCOUNTS_START, ACCOUNTS_END, seen));
+                if (--left[0] == 0 && !failed[0]) {
+                    then.run();
+                }
+            }, () -> {
+                if (!failed[0]) {
+                    failed[0] = true;
+                    gaveUp.run();
+                }
+            });
+        }
+    }
+
+    /** A partition's answer to a range read over the accounts. */
+    private record Scanned(int partition, java.util.List<TxnResult.Entry> entries) {
+    }
+
+    private void scanPartition(int p, java.util.function.Consumer<Scanned> then, Runnable gaveUp) {
+        rpc.call(p, new TxnCommand.RangeRead(ACCOUNTS_START, ACCOUNTS_END, 1_000), 8, answer -> {
+            if (answer instanceof TxnResult.Range r && r.resumeKey() == null) {
+                then.accept(new Scanned(p, r.entries()));
+            } else if (answer instanceof TxnResult.Locked l) {
+                help(l, p, () -> scanPartition(p, then, gaveUp));
+            } else {
+                sim.violation("client " + id + " range read of partition " + p + " answered " + answer);
+            }
+        }, gaveUp);
+    }
+
     /** Helps the transaction holding a key finish, then retries. */
     private void help(TxnResult.Locked l, int foundAt, Runnable retry) {
         boolean force = clockMs() > l.deadline() + SimPartition.SWEEP_GRACE_US / BankSimulation.MS;
@@ -180,7 +228,13 @@ final class BankClient {
             sim.history.told(t, TxnHistory.Told.ABORTED, sim.now());
             nextSoon();
         };
-        read(buf, t, ka, () -> read(buf, t, kb, () -> {
+        boolean byRange = random.nextDouble() < 0.1;
+        if (byRange) {
+            sim.count("transfer read by range scans");
+        }
+        java.util.function.BiConsumer<Runnable, Runnable> reads = byRange ? (then, fail) -> scanAll(buf, t, then, fail)
+                : (then, fail) -> read(buf, t, ka, () -> read(buf, t, kb, then, fail), fail);
+        reads.accept(() -> {
             if (crashAt("after reads, before prepare")) {
                 return;
             }
@@ -194,7 +248,7 @@ final class BankClient {
                 return;
             }
             commit(t, txn, deadline, buf, ka, kb, balance(t.reads.get(ka)), balance(t.reads.get(kb)));
-        }, gaveUp), gaveUp);
+        }, gaveUp);
     }
 
     private void commit(TxnHistory.Txn t, TxnId txn, long deadline, TxnBuffer buf, String ka, String kb, int balA,
@@ -299,6 +353,10 @@ final class BankClient {
                 nextSoon();
             }
         };
+        if (random.nextDouble() < 0.5) {
+            scanAll(buf, t, () -> validateRanges(buf, t, over, gaveUp), gaveUp);
+            return;
+        }
         // Every read at once, then every validation at once: the window a transfer can invalidate stays short.
         int[] left = {sim.config.accounts()};
         for (int i = 0; i < sim.config.accounts(); i++) {
@@ -308,6 +366,49 @@ final class BankClient {
                 }
             }, gaveUp);
         }
+    }
+
+    /** A range audit commits if every partition's range still holds exactly the keys and versions it saw. */
+    private void validateRanges(TxnBuffer buf, TxnHistory.Txn t, boolean[] over, Runnable gaveUp) {
+        int[] left = {sim.config.partitions()};
+        for (java.util.Map.Entry<Integer, java.util.List<TxnCommand.RangeCheck>> e : buf.ranges().entrySet()) {
+            TxnCommand.RangeCheck then = e.getValue().get(0);
+            rpc.call(e.getKey(), new TxnCommand.RangeRead(ACCOUNTS_START, ACCOUNTS_END, 1_000), 8, answer -> {
+                if (over[0]) {
+                    return;
+                }
+                boolean same = answer instanceof TxnResult.Range r && r.entries().size() == then.seen().size();
+                for (int i = 0; same && i < then.seen().size(); i++) {
+                    TxnResult.Entry now = ((TxnResult.Range) answer).entries().get(i);
+                    same = java.util.Arrays.equals(now.key(), then.seen().get(i).key())
+                            && now.version() == then.seen().get(i).version();
+                }
+                if (!same) {
+                    over[0] = true;
+                    sim.count("audit invalidated by a concurrent transfer, retried");
+                    sim.history.told(t, TxnHistory.Told.ABORTED, sim.now());
+                    nextSoon();
+                    return;
+                }
+                if (--left[0] == 0) {
+                    over[0] = true;
+                    auditSucceeded(t, "audit by range scans validated");
+                }
+            }, gaveUp);
+        }
+    }
+
+    private void auditSucceeded(TxnHistory.Txn t, String probe) {
+        sim.history.told(t, TxnHistory.Told.COMMITTED, sim.now());
+        long total = 0;
+        for (String value : t.reads.values()) {
+            total += balance(value);
+        }
+        if (total != (long) BankConfig.INITIAL_BALANCE * sim.config.accounts()) {
+            sim.violation("audit " + t.id + " saw a total of " + total + ": " + t.reads);
+        }
+        sim.count(probe);
+        nextSoon();
     }
 
     private void validate(TxnBuffer buf, TxnHistory.Txn t, boolean[] over, Runnable gaveUp) {
@@ -329,16 +430,7 @@ final class BankClient {
                     return;
                 }
                 over[0] = true;
-                sim.history.told(t, TxnHistory.Told.COMMITTED, sim.now());
-                long total = 0;
-                for (String value : t.reads.values()) {
-                    total += balance(value);
-                }
-                if (total != (long) BankConfig.INITIAL_BALANCE * sim.config.accounts()) {
-                    sim.violation("audit " + t.id + " saw a total of " + total + ": " + t.reads);
-                }
-                sim.count("audit validated");
-                nextSoon();
+                auditSucceeded(t, "audit validated");
             }, gaveUp);
         }
     }

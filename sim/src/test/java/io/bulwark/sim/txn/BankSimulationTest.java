@@ -33,7 +33,8 @@ class BankSimulationTest {
                 "sweeper recovered a transaction: ABORTED", "transfer committed (client never told)",
                 "command chosen across a failover, unanswered", "failover restored from snapshot",
                 "prepare refused: CONFLICT", "prepare refused: ALREADY_ABORTED", "help: holder still running, wait",
-                "coordinator lost a prepare answer, forces the outcome", "audit validated");
+                "coordinator lost a prepare answer, forces the outcome", "audit validated",
+                "audit by range scans validated", "transfer read by range scans");
     }
 
     @Test
