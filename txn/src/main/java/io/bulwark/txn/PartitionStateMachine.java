@@ -4,20 +4,17 @@ import io.bulwark.core.Checksums;
 import io.bulwark.paxos.StateMachine;
 import io.bulwark.paxos.kv.KvCommand;
 import io.bulwark.paxos.kv.KvResult;
-import io.bulwark.paxos.kv.KvStateMachine;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What one partition's Paxos group replicates: the key-value map ({@link KvStateMachine}: values with their
- * CRC32C and a version per write) plus the partition's side of every transaction that touched it — write
- * intents, read locks, and a record per transaction (its state; on the home partition also its participant
- * list, which makes it the transaction record).
+ * What one partition's Paxos group replicates: a record per transaction that touched it (its state; on the
+ * home partition also its participant list, which makes it the transaction record) and the resource the
+ * transactions work on — the key-value map with its write intents, read locks and range locks
+ * ({@link KvResource}, behind the participant SPI {@link TxnResource}).
  *
  * <h2>Rules</h2>
  * <ul>
@@ -50,23 +47,14 @@ public final class PartitionStateMachine implements StateMachine {
         final int home;
         final long deadline;
         final List<Integer> participants;
-        final List<TxnCommand.Write> writes;
-        /** Keys read and not written: these hold read locks. */
-        final List<byte[]> readOnlyKeys;
-        /** Ranges read: locked against writes by others while prepared. Only their bounds are kept. */
-        final List<TxnCommand.RangeCheck> ranges;
         TxnState state;
 
-        Record(TxnId id, TxnState state, int home, long deadline, List<Integer> participants,
-               List<TxnCommand.Write> writes, List<byte[]> readOnlyKeys, List<TxnCommand.RangeCheck> ranges) {
+        Record(TxnId id, TxnState state, int home, long deadline, List<Integer> participants) {
             this.id = id;
             this.state = state;
             this.home = home;
             this.deadline = deadline;
             this.participants = participants;
-            this.writes = writes;
-            this.readOnlyKeys = readOnlyKeys;
-            this.ranges = ranges;
         }
     }
 
@@ -84,14 +72,10 @@ public final class PartitionStateMachine implements StateMachine {
     }
 
     private final long retentionMs;
-    private final KvStateMachine kv = new KvStateMachine();
+    private final KvResource kv = new KvResource();
     private final TreeMap<TxnId, Record> txns = new TreeMap<>();
     private final TreeSet<TxnId> prepared = new TreeSet<>();
     private final TreeSet<Expiry> finished = new TreeSet<>();
-    private final TreeMap<byte[], TxnId> writeLocks = new TreeMap<>(Arrays::compareUnsigned);
-    private final TreeMap<byte[], TreeSet<TxnId>> readLocks = new TreeMap<>(Arrays::compareUnsigned);
-    /** Ranges read by prepared transactions: no one else may write a key in them until they are resolved. */
-    private final TreeMap<TxnId, List<TxnCommand.RangeCheck>> rangeLocks = new TreeMap<>();
     private long newestDeadline = Long.MIN_VALUE;
 
     public PartitionStateMachine() {
@@ -129,10 +113,8 @@ public final class PartitionStateMachine implements StateMachine {
     public byte[] query(byte[] request) {
         if (TxnCommand.isTxnCommand(request)) {
             TxnCommand c = TxnCommand.decode(request);
-            if (c instanceof TxnCommand.Overdue o) {
-                return new TxnResult.OverdueList(overdue(o.nowMillis(), o.max())).encode();
-            }
-            if (!(c instanceof TxnCommand.Read) && !(c instanceof TxnCommand.Status) && !(c instanceof TxnCommand.RangeRead)) {
+            if (!(c instanceof TxnCommand.Read) && !(c instanceof TxnCommand.Status) && !(c instanceof TxnCommand.RangeRead)
+                    && !(c instanceof TxnCommand.Overdue)) {
                 throw new IllegalArgumentException("only transactional reads and status queries can be served as "
                         + "queries, got " + c.getClass().getSimpleName());
             }
@@ -148,117 +130,30 @@ public final class PartitionStateMachine implements StateMachine {
 
     /** A plain KV operation, refused with {@link KvResult.Locked} where a transaction holds the key. */
     public KvResult execute(KvCommand command) {
-        if (command instanceof KvCommand.Scan scan) {
-            SortedMap<byte[], TxnId> held = scan.end() == null ? writeLocks.tailMap(scan.key(), true)
-                    : Arrays.compareUnsigned(scan.key(), scan.end()) >= 0 ? new TreeMap<>()
-                    : writeLocks.subMap(scan.key(), scan.end());
-            if (!held.isEmpty()) {
-                return locked(held.values().iterator().next());
-            }
-            return kv.scan(scan);
+        TxnId holder = kv.holderFor(command);
+        if (holder != null) {
+            return locked(holder).toKv();
         }
-        TxnId writer = writeLocks.get(command.key());
-        if (writer != null) {
-            return locked(writer);
-        }
-        if (!(command instanceof KvCommand.Get)) {
-            TreeSet<TxnId> readers = readLocks.get(command.key());
-            if (readers != null) {
-                return locked(readers.first());
-            }
-            TxnId ranger = rangeHolder(command.key(), null);
-            if (ranger != null) {
-                return locked(ranger);
-            }
-        }
-        return kv.execute(command);
+        return command instanceof KvCommand.Scan scan ? kv.map().scan(scan) : kv.map().execute(command);
     }
 
-    /** A prepared transaction other than {@code except} whose range read covers {@code key}, or null. */
-    private TxnId rangeHolder(byte[] key, TxnId except) {
-        for (java.util.Map.Entry<TxnId, List<TxnCommand.RangeCheck>> e : rangeLocks.entrySet()) {
-            if (e.getKey().equals(except)) {
-                continue;
-            }
-            for (TxnCommand.RangeCheck r : e.getValue()) {
-                if (r.contains(key)) {
-                    return e.getKey();
-                }
-            }
-        }
-        return null;
-    }
-
-    /** The first write intent of a transaction other than {@code except} in {@code [start, end)}, or null. */
-    private TxnId intentIn(byte[] start, byte[] end, TxnId except) {
-        SortedMap<byte[], TxnId> held = end == null ? writeLocks.tailMap(start, true)
-                : Arrays.compareUnsigned(start, end) >= 0 ? new TreeMap<>() : writeLocks.subMap(start, end);
-        for (TxnId holder : held.values()) {
-            if (!holder.equals(except)) {
-                return holder;
-            }
-        }
-        return null;
-    }
-
-    /** Keys and versions in {@code [start, end)}, or null if there are more than a scan returns at once. */
-    private List<TxnCommand.Versioned> versionsIn(byte[] start, byte[] end) {
-        KvResult r = kv.scan(new KvCommand.Scan(start, end, KvCommand.MAX_SCAN_LIMIT));
-        if (!(r instanceof KvResult.Entries e) || e.resumeKey() != null) {
-            return null;
-        }
-        List<TxnCommand.Versioned> out = new ArrayList<>(e.entries().size());
-        for (KvResult.KeyValue kv : e.entries()) {
-            out.add(new TxnCommand.Versioned(kv.key(), this.kv.version(kv.key())));
-        }
-        return out;
-    }
-
-    private static boolean sameVersions(List<TxnCommand.Versioned> a, List<TxnCommand.Versioned> b) {
-        if (a == null || a.size() != b.size()) {
-            return false;
-        }
-        for (int i = 0; i < a.size(); i++) {
-            if (!Arrays.equals(a.get(i).key(), b.get(i).key()) || a.get(i).version() != b.get(i).version()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private KvResult.Locked locked(TxnId holder) {
+    private TxnResult.Locked locked(TxnId holder) {
         Record r = txns.get(holder);
-        return new KvResult.Locked(holder.high(), holder.low(), r.home, r.deadline);
+        return new TxnResult.Locked(holder, r.home, r.deadline);
+    }
+
+    /** A resource's read answer: a transaction id means that transaction's intent is in the way. */
+    private TxnResult answer(Object read) {
+        return read instanceof TxnId holder ? locked(holder) : (TxnResult) read;
     }
 
     /** A transaction command. */
     public TxnResult execute(TxnCommand command) {
         if (command instanceof TxnCommand.Read r) {
-            TxnId writer = writeLocks.get(r.key());
-            if (writer != null) {
-                return TxnResult.Locked.of(locked(writer));
-            }
-            KvResult value = kv.execute(new KvCommand.Get(r.key()));
-            if (value instanceof KvResult.Corrupt c) {
-                return new TxnResult.Failed(c.detail());
-            }
-            return new TxnResult.Value(((KvResult.Found) value).value(), kv.version(r.key()));
+            return answer(kv.read(r.key()));
         }
         if (command instanceof TxnCommand.RangeRead rr) {
-            TxnId writer = intentIn(rr.start(), rr.end(), null);
-            if (writer != null) {
-                return TxnResult.Locked.of(locked(writer));
-            }
-            KvResult r = kv.scan(new KvCommand.Scan(rr.start(), rr.end(), rr.limit()));
-            if (r instanceof KvResult.Corrupt c) {
-                return new TxnResult.Failed(c.detail());
-            }
-            KvResult.Entries entries = (KvResult.Entries) r;
-            List<TxnResult.Entry> out = new ArrayList<>(entries.entries().size());
-            for (KvResult.KeyValue e : entries.entries()) {
-                out.add(new TxnResult.Entry(e.key(), e.value(), kv.version(e.key())));
-            }
-            return new TxnResult.Range(out, entries.resumeKey());
+            return answer(kv.rangeRead(rr));
         }
         if (command instanceof TxnCommand.Prepare p) {
             return prepare(p);
@@ -275,7 +170,7 @@ public final class PartitionStateMachine implements StateMachine {
                 if (f.deadline() < horizon()) {
                     return new TxnResult.Outcome(TxnState.FORGOTTEN, List.of());
                 }
-                record(new Record(f.txn(), TxnState.ABORTED, -1, f.deadline(), List.of(), List.of(), List.of(), List.of()));
+                record(new Record(f.txn(), TxnState.ABORTED, -1, f.deadline(), List.of()));
                 return new TxnResult.Outcome(TxnState.ABORTED, List.of());
             }
             return outcome(r);
@@ -297,81 +192,17 @@ public final class PartitionStateMachine implements StateMachine {
         if (p.deadline() < horizon()) {
             return new TxnResult.Refused(TxnResult.Reason.TOO_LATE, null);
         }
-        TxnResult.Refused refusal = check(p);
+        TxnResult.Refused refusal = kv.prepare(p);
         newestDeadline = Math.max(newestDeadline, p.deadline());
         if (refusal != null) {
-            record(new Record(p.txn(), TxnState.ABORTED, p.home(), p.deadline(), p.participants(), List.of(), List.of(),
-                    List.of()));
+            record(new Record(p.txn(), TxnState.ABORTED, p.home(), p.deadline(), p.participants()));
             evict();
-            return refusal;
+            return refusal.holder() == null ? refusal
+                    : new TxnResult.Refused(refusal.reason(), locked(refusal.holder().txn()));
         }
-        TreeSet<byte[]> written = new TreeSet<>(Arrays::compareUnsigned);
-        for (TxnCommand.Write w : p.writes()) {
-            writeLocks.put(w.key(), p.txn());
-            written.add(w.key());
-        }
-        List<byte[]> readOnly = new ArrayList<>();
-        for (TxnCommand.ReadCheck rc : p.reads()) {
-            if (!written.contains(rc.key())) {
-                readLocks.computeIfAbsent(rc.key(), k -> new TreeSet<>()).add(p.txn());
-                readOnly.add(rc.key());
-            }
-        }
-        List<TxnCommand.RangeCheck> ranges = new ArrayList<>();
-        for (TxnCommand.RangeCheck r : p.ranges()) {
-            ranges.add(new TxnCommand.RangeCheck(r.start(), r.end(), List.of()));
-        }
-        if (!ranges.isEmpty()) {
-            rangeLocks.put(p.txn(), ranges);
-        }
-        record(new Record(p.txn(), TxnState.PREPARED, p.home(), p.deadline(), p.participants(), p.writes(), readOnly,
-                ranges));
+        record(new Record(p.txn(), TxnState.PREPARED, p.home(), p.deadline(), p.participants()));
         evict();
         return new TxnResult.Prepared();
-    }
-
-    /** Why {@code p} cannot prepare now, or null if it can. */
-    private TxnResult.Refused check(TxnCommand.Prepare p) {
-        for (TxnCommand.Write w : p.writes()) {
-            if (w.value() != null && Checksums.crc32c(w.value()) != w.crc32c()) {
-                return new TxnResult.Refused(TxnResult.Reason.CORRUPT_VALUE, null);
-            }
-            TxnId writer = writeLocks.get(w.key());
-            if (writer != null) {
-                return conflict(writer);
-            }
-            TreeSet<TxnId> readers = readLocks.get(w.key());
-            if (readers != null) {
-                return conflict(readers.first());
-            }
-            TxnId ranger = rangeHolder(w.key(), p.txn());
-            if (ranger != null) {
-                return conflict(ranger);
-            }
-        }
-        for (TxnCommand.RangeCheck r : p.ranges()) {
-            TxnId writer = intentIn(r.start(), r.end(), p.txn());
-            if (writer != null) {
-                return conflict(writer);
-            }
-            if (!sameVersions(versionsIn(r.start(), r.end()), r.seen())) {
-                return new TxnResult.Refused(TxnResult.Reason.STALE_READ, null);
-            }
-        }
-        for (TxnCommand.ReadCheck rc : p.reads()) {
-            TxnId writer = writeLocks.get(rc.key());
-            if (writer != null) {
-                return conflict(writer);
-            }
-            if (kv.version(rc.key()) != rc.version()) {
-                return new TxnResult.Refused(TxnResult.Reason.STALE_READ, null);
-            }
-        }
-        return null;
-    }
-
-    private TxnResult.Refused conflict(TxnId holder) {
-        return new TxnResult.Refused(TxnResult.Reason.CONFLICT, TxnResult.Locked.of(locked(holder)));
     }
 
     private TxnResult resolve(TxnCommand.Resolve r) {
@@ -385,37 +216,16 @@ public final class PartitionStateMachine implements StateMachine {
                 // a commit for a transaction that never prepared here is a caller's bug; change nothing.
                 return new TxnResult.Outcome(TxnState.NONE, List.of());
             }
-            record(new Record(r.txn(), TxnState.ABORTED, -1, r.deadline(), List.of(), List.of(), List.of(), List.of()));
+            record(new Record(r.txn(), TxnState.ABORTED, -1, r.deadline(), List.of()));
             return new TxnResult.Outcome(TxnState.ABORTED, List.of());
         }
         if (rec.state == TxnState.PREPARED) {
-            release(rec);
-            if (r.commit()) {
-                for (TxnCommand.Write w : rec.writes) {
-                    kv.writeChecked(w.key(), w.value(), w.crc32c());
-                }
-            }
+            kv.resolve(rec.id, r.commit());
             rec.state = r.commit() ? TxnState.COMMITTED : TxnState.ABORTED;
             prepared.remove(rec.id);
             finished.add(new Expiry(rec.deadline, rec.id));
         }
         return outcome(rec);
-    }
-
-    private void release(Record rec) {
-        rangeLocks.remove(rec.id);
-        for (TxnCommand.Write w : rec.writes) {
-            writeLocks.remove(w.key(), rec.id);
-        }
-        for (byte[] k : rec.readOnlyKeys) {
-            TreeSet<TxnId> readers = readLocks.get(k);
-            if (readers != null) {
-                readers.remove(rec.id);
-                if (readers.isEmpty()) {
-                    readLocks.remove(k);
-                }
-            }
-        }
     }
 
     private void record(Record r) {
@@ -464,10 +274,7 @@ public final class PartitionStateMachine implements StateMachine {
 
     /** Number of keys locked by a write intent or a read lock, plus transactions holding range locks. */
     public int lockedKeys() {
-        TreeSet<byte[]> keys = new TreeSet<>(Arrays::compareUnsigned);
-        keys.addAll(writeLocks.keySet());
-        keys.addAll(readLocks.keySet());
-        return keys.size() + rangeLocks.size();
+        return kv.lockedKeys();
     }
 
     /** Number of transaction records held (prepared and final). */
@@ -483,7 +290,7 @@ public final class PartitionStateMachine implements StateMachine {
 
     /** The committed map, for checkers: every key with its value, damaged values failing the scan. */
     public KvResult committed(byte[] from, int limit) {
-        return kv.scan(KvCommand.scan(from, null, limit));
+        return kv.map().scan(KvCommand.scan(from, null, limit));
     }
 
     @Override
@@ -497,18 +304,6 @@ public final class PartitionStateMachine implements StateMachine {
             b.i32(r.participants.size());
             for (int p : r.participants) {
                 b.i32(p);
-            }
-            b.i32(r.writes.size());
-            for (TxnCommand.Write w : r.writes) {
-                b.bytes(w.key()).bytes(w.value()).i32(w.crc32c());
-            }
-            b.i32(r.readOnlyKeys.size());
-            for (byte[] k : r.readOnlyKeys) {
-                b.bytes(k);
-            }
-            b.i32(r.ranges.size());
-            for (TxnCommand.RangeCheck range : r.ranges) {
-                b.bytes(range.start()).bytes(range.end());
             }
         }
         byte[] body = b.toArray();
@@ -525,13 +320,16 @@ public final class PartitionStateMachine implements StateMachine {
             throw new IllegalStateException("partition snapshot failed its checksum; refusing to restore damaged state");
         }
         Bytes.Reader in = new Bytes.Reader(body, 0);
-        byte[] kvImage = in.bytes();
+        byte[] resourceImage = in.bytes();
         long deadline = in.i64();
         int n = in.count(33);
         List<Record> records = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             TxnId id = in.txn();
-            TxnState state = TxnState.values()[in.u8()];
+            int state = in.u8();
+            if (state >= TxnState.values().length) {
+                throw new IllegalStateException("partition snapshot names an unknown transaction state " + state);
+            }
             int home = in.i32();
             long d = in.i64();
             int np = in.count(4);
@@ -539,53 +337,23 @@ public final class PartitionStateMachine implements StateMachine {
             for (int j = 0; j < np; j++) {
                 parts.add(in.i32());
             }
-            int nw = in.count(12);
-            List<TxnCommand.Write> writes = new ArrayList<>(nw);
-            for (int j = 0; j < nw; j++) {
-                writes.add(new TxnCommand.Write(in.bytes(), in.bytes(), in.i32()));
-            }
-            int nr = in.count(4);
-            List<byte[]> reads = new ArrayList<>(nr);
-            for (int j = 0; j < nr; j++) {
-                reads.add(in.bytes());
-            }
-            int ng = in.count(8);
-            List<TxnCommand.RangeCheck> ranges = new ArrayList<>(ng);
-            for (int j = 0; j < ng; j++) {
-                ranges.add(new TxnCommand.RangeCheck(in.bytes(), in.bytes(), List.of()));
-            }
-            records.add(new Record(id, state, home, d, List.copyOf(parts), List.copyOf(writes), List.copyOf(reads),
-                    List.copyOf(ranges)));
+            records.add(new Record(id, TxnState.values()[state], home, d, List.copyOf(parts)));
         }
         in.end();
-        kv.restore(kvImage);
+        kv.restore(resourceImage);
         newestDeadline = deadline;
         txns.clear();
         prepared.clear();
         finished.clear();
-        writeLocks.clear();
-        readLocks.clear();
-        rangeLocks.clear();
         for (Record r : records) {
             record(r);
-            if (r.state == TxnState.PREPARED && !r.ranges.isEmpty()) {
-                rangeLocks.put(r.id, r.ranges);
-            }
-            if (r.state == TxnState.PREPARED) {
-                for (TxnCommand.Write w : r.writes) {
-                    writeLocks.put(w.key(), r.id);
-                }
-                for (byte[] k : r.readOnlyKeys) {
-                    readLocks.computeIfAbsent(k, x -> new TreeSet<>()).add(r.id);
-                }
-            }
         }
     }
 
     /** Entries of the committed map, for tests: key → value. */
     Map<String, String> dumpForTests() {
         Map<String, String> out = new TreeMap<>();
-        KvResult r = kv.scan(KvCommand.scan(new byte[0], null, KvCommand.MAX_SCAN_LIMIT));
+        KvResult r = kv.map().scan(KvCommand.scan(new byte[0], null, KvCommand.MAX_SCAN_LIMIT));
         for (KvResult.KeyValue e : ((KvResult.Entries) r).entries()) {
             out.put(new String(e.key(), java.nio.charset.StandardCharsets.UTF_8),
                     new String(e.value(), java.nio.charset.StandardCharsets.UTF_8));
