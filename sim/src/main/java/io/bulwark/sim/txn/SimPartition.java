@@ -68,6 +68,14 @@ final class SimPartition {
             return;
         }
         long inc = incarnation;
+        if (sim.faultsOn() && random.nextDouble() < 0.01) {
+            // The leader dies right after accepting this command: at every step of the protocol — a prepare, a
+            // resolution, a fence — the command is then chosen or lost, unanswered either way.
+            String kind = io.bulwark.txn.TxnCommand.isTxnCommand(request)
+                    ? io.bulwark.txn.TxnCommand.decode(request).getClass().getSimpleName() : "plain write";
+            sim.count("partition failed over mid-" + kind);
+            sim.after(0, () -> failover((20 + random.nextLong(200)) * BankSimulation.MS));
+        }
         sim.after((1 + random.nextLong(4)) * BankSimulation.MS, () -> {
             boolean sameLeader = up && inc == incarnation;
             if (!sameLeader && random.nextDouble() < 0.5) {

@@ -34,7 +34,8 @@ class BankSimulationTest {
                 "command chosen across a failover, unanswered", "failover restored from snapshot",
                 "prepare refused: CONFLICT", "prepare refused: ALREADY_ABORTED", "help: holder still running, wait",
                 "coordinator lost a prepare answer, forces the outcome", "audit validated",
-                "audit by range scans validated", "transfer read by range scans");
+                "audit by range scans validated", "transfer read by range scans", "partition failed over mid-Prepare",
+                "partition failed over mid-Resolve", "partition failed over mid-Fence");
     }
 
     @Test
