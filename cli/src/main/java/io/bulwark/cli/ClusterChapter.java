@@ -31,9 +31,23 @@ final class ClusterChapter {
     }
 
     static boolean run(PrintStream out) {
+        return withCluster(out, "bulwark-demo-cluster", (cluster, client) -> tour(out, cluster, client));
+    }
+
+    /** What a chapter does with its cluster; true if every check passed. */
+    interface ClusterBody {
+        boolean run(ProcessCluster cluster, BulwarkClient client)
+                throws IOException, InterruptedException, java.util.concurrent.TimeoutException;
+    }
+
+    /**
+     * Starts a 3-node cluster of separate processes in a new temporary directory, runs {@code body} with a client
+     * of it, then stops every process and deletes the directory, whatever happened.
+     */
+    static boolean withCluster(PrintStream out, String prefix, ClusterBody body) {
         Path dir;
         try {
-            dir = Files.createTempDirectory("bulwark-demo-cluster");
+            dir = Files.createTempDirectory(prefix);
         } catch (IOException e) {
             out.println("  cannot create a directory for the cluster: " + e.getMessage());
             return false;
@@ -45,7 +59,7 @@ final class ClusterChapter {
             out.printf(Locale.ROOT, "  started %d node processes (%d partitions x 3 replicas, each its own Paxos group)"
                     + " in %.1f s%n", NODES, PARTITIONS, (System.nanoTime() - t0) / 1e9);
             try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
-                return tour(out, cluster, client);
+                return body.run(cluster, client);
             }
         } catch (IOException | InterruptedException | java.util.concurrent.TimeoutException | RuntimeException e) {
             out.println("  error: " + e);

@@ -7,8 +7,6 @@ import io.bulwark.sim.txn.BankResult;
 import io.bulwark.sim.txn.BankSimulation;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -29,35 +27,9 @@ final class TransactionChapter {
     }
 
     static boolean run(PrintStream out) {
-        boolean ok = simulate(out);
-        Path dir;
-        try {
-            dir = Files.createTempDirectory("bulwark-demo-txn");
-        } catch (IOException e) {
-            out.println("  cannot create a directory for the cluster: " + e.getMessage());
-            return false;
-        }
-        ProcessCluster cluster = null;
-        try {
-            cluster = ProcessCluster.create(dir.resolve("cluster"), 3, ClusterChapter.PARTITIONS, 3,
-                    ProcessCluster.DEFAULT_JVM_ARGS, null);
-            try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
-                ok &= bank(out, cluster, client);
-            }
-        } catch (IOException | InterruptedException | java.util.concurrent.TimeoutException | RuntimeException e) {
-            out.println("  error: " + e);
-            return false;
-        } finally {
-            if (cluster != null) {
-                cluster.close();
-            }
-            try {
-                ProcessCluster.deleteDirectory(dir);
-            } catch (IOException e) {
-                out.println("  could not delete " + dir + ": " + e.getMessage());
-            }
-        }
-        return ok;
+        boolean simulated = simulate(out);
+        return ClusterChapter.withCluster(out, "bulwark-demo-txn", (cluster, client) -> bank(out, cluster, client))
+                && simulated;
     }
 
     private static boolean simulate(PrintStream out) {

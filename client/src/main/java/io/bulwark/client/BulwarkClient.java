@@ -748,7 +748,7 @@ public final class BulwarkClient implements AutoCloseable {
         }
     }
 
-    private static <T> T join(CompletableFuture<T> f) {
+    static <T> T join(CompletableFuture<T> f) {
         try {
             return f.join();
         } catch (CompletionException e) {

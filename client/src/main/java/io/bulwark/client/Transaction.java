@@ -8,7 +8,6 @@ import io.bulwark.txn.TxnResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * A serializable transaction over any keys of the cluster, from {@link BulwarkClient#begin()}.
@@ -339,14 +338,6 @@ public final class Transaction implements AutoCloseable {
     }
 
     private static <T> T join(CompletableFuture<T> f) {
-        try {
-            return f.join();
-        } catch (CompletionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof BulwarkException be) {
-                throw be;
-            }
-            throw new BulwarkException(String.valueOf(c), c);
-        }
+        return BulwarkClient.join(f);
     }
 }

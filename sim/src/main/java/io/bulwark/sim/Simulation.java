@@ -8,7 +8,6 @@ import io.bulwark.sim.check.LinearizabilityChecker;
 import io.bulwark.sim.check.LinearizabilityResult;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -32,14 +31,6 @@ public final class Simulation {
     /** Virtual microseconds per millisecond. */
     static final long MS = 1_000;
 
-    private record Event(long timeUs, long seq, Runnable action) implements Comparable<Event> {
-        @Override
-        public int compareTo(Event o) {
-            int byTime = Long.compare(timeUs, o.timeUs);
-            return byTime != 0 ? byTime : Long.compare(seq, o.seq);
-        }
-    }
-
     final SimConfig config;
     final RandomSource random;
     final TraceBuffer trace = new TraceBuffer(400);
@@ -52,10 +43,7 @@ public final class Simulation {
     final TreeMap<Integer, SimNode> nodes = new TreeMap<>();
     final SimNetwork network;
     final List<SimClient> clients = new ArrayList<>();
-    private final PriorityQueue<Event> queue = new PriorityQueue<>();
-    private long nowUs;
-    private long seq;
-    private long events;
+    private final EventQueue queue = new EventQueue();
     private boolean faultsOn = true;
     private boolean stopped;
 
@@ -72,12 +60,12 @@ public final class Simulation {
     }
 
     long now() {
-        return nowUs;
+        return queue.now();
     }
 
     /** Schedules {@code action} after {@code delayUs}. */
     void after(long delayUs, Runnable action) {
-        queue.add(new Event(nowUs + Math.max(0, delayUs), seq++, action));
+        queue.after(delayUs, action);
     }
 
     boolean faultsOn() {
@@ -87,7 +75,7 @@ public final class Simulation {
     /** Records a safety violation; the run stops at the next event. */
     void violation(String what) {
         violations.add(what);
-        trace.add(nowUs, "VIOLATION " + what);
+        trace.add(queue.now(), "VIOLATION " + what);
         stopped = true;
     }
 
@@ -96,9 +84,9 @@ public final class Simulation {
     }
 
     void fault(String what) {
-        String line = String.format("%8.1f ms  %s", nowUs / 1000.0, what);
+        String line = String.format("%8.1f ms  %s", queue.now() / 1000.0, what);
         faultTimeline.add(line);
-        trace.add(nowUs, "FAULT " + what);
+        trace.add(queue.now(), "FAULT " + what);
     }
 
     private SimResult execute() {
@@ -127,15 +115,12 @@ public final class Simulation {
         long hardStop = endAt + 5_000 * MS;
         try {
             while (!queue.isEmpty() && !stopped) {
-                Event e = queue.poll();
-                if (e.timeUs > hardStop) {
+                if (queue.nextTime() > hardStop) {
                     violation("audit did not finish within 5 s of virtual time after faults stopped: the group "
                             + "did not recover (liveness)");
                     break;
                 }
-                nowUs = e.timeUs;
-                events++;
-                e.action.run();
+                queue.runNext();
             }
         } catch (AssertionError | RuntimeException e) {
             violation("replica or driver failed: " + e);
@@ -146,7 +131,7 @@ public final class Simulation {
         if (violations.isEmpty()) {
             checkConvergence();
         }
-        return new SimResult(config.seed(), history.size(), events, List.copyOf(violations),
+        return new SimResult(config.seed(), history.size(), queue.executed(), List.copyOf(violations),
                 List.copyOf(faultTimeline), violations.isEmpty() ? List.of() : trace.lines(), agreement.slots(),
                 auditDone, new TreeMap<>(coverage));
     }

@@ -9,7 +9,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -39,18 +38,10 @@ public final class BankSimulation {
     private static final double LOSS = 0.03;
     private static final double DUPLICATION = 0.03;
 
-    private record Event(long timeUs, long seq, Runnable action) implements Comparable<Event> {
-        @Override
-        public int compareTo(Event o) {
-            int c = Long.compare(timeUs, o.timeUs);
-            return c != 0 ? c : Long.compare(seq, o.seq);
-        }
-    }
-
     final BankConfig config;
     final TxnHistory history = new TxnHistory();
     private final RandomSource random;
-    private final PriorityQueue<Event> queue = new PriorityQueue<>();
+    private final io.bulwark.sim.EventQueue queue = new io.bulwark.sim.EventQueue();
     private final List<String> violations = new ArrayList<>();
     private final TreeMap<String, Long> coverage = new TreeMap<>();
     private final ArrayDeque<String> trace = new ArrayDeque<>();
@@ -58,8 +49,6 @@ public final class BankSimulation {
     private final List<BankClient> clients = new ArrayList<>();
     /** "endpoint/partition" → virtual time the cut heals. */
     private final TreeMap<String, Long> cuts = new TreeMap<>();
-    private long nowUs;
-    private long seq;
     private boolean faultsOn;
     private boolean finished;
 
@@ -79,11 +68,11 @@ public final class BankSimulation {
     }
 
     long now() {
-        return nowUs;
+        return queue.now();
     }
 
     void after(long delayUs, Runnable action) {
-        queue.add(new Event(nowUs + Math.max(0, delayUs), seq++, action));
+        queue.after(delayUs, action);
     }
 
     boolean faultsOn() {
@@ -102,7 +91,7 @@ public final class BankSimulation {
         if (trace.size() == 300) {
             trace.pollFirst();
         }
-        trace.add(String.format("%9.3f ms  %s", nowUs / 1000.0, line));
+        trace.add(String.format("%9.3f ms  %s", now() / 1000.0, line));
     }
 
     void fault(String what) {
@@ -145,7 +134,7 @@ public final class BankSimulation {
 
     private boolean lost(String link) {
         Long healsAt = cuts.get(link);
-        if (healsAt != null && healsAt > nowUs) {
+        if (healsAt != null && healsAt > now()) {
             return true;
         }
         return faultsOn && random.nextDouble() < LOSS;
@@ -181,13 +170,11 @@ public final class BankSimulation {
         long hardStop = endAt + 10_000 * MS;
         try {
             while (!queue.isEmpty() && !finished) {
-                Event e = queue.poll();
-                if (e.timeUs > hardStop) {
+                if (queue.nextTime() > hardStop) {
                     violation("not settled 10 s after the clients stopped: " + unsettled());
                     break;
                 }
-                nowUs = e.timeUs;
-                e.action.run();
+                queue.runNext();
             }
         } catch (RuntimeException | AssertionError e) {
             violation("protocol or driver failed: " + e);
@@ -229,7 +216,7 @@ public final class BankSimulation {
             int endpoint = sweeper ? 1_000 + (int) random.nextLong(partitions.length)
                     : clients.get((int) random.nextLong(clients.size())).id;
             long heal = (100 + random.nextLong(500)) * MS;
-            cuts.put(endpoint + "/" + partition, nowUs + heal);
+            cuts.put(endpoint + "/" + partition, now() + heal);
             fault("cut " + (sweeper ? "sweeper of partition " + (endpoint - 1_000) : "client " + endpoint)
                     + " from partition " + partition + " for " + heal / MS + " ms");
             count("network cut");
@@ -344,8 +331,8 @@ public final class BankSimulation {
             }
         }
         // The final read of every account joins the history as one last audit, after everything.
-        committed.add(new SerializabilityChecker.Committed("final state", finalValues, java.util.Map.of(), nowUs + 1,
-                nowUs + 2));
+        committed.add(new SerializabilityChecker.Committed("final state", finalValues, java.util.Map.of(), now() + 1,
+                now() + 2));
         violations.addAll(SerializabilityChecker.check(committed, initial));
     }
 }
