@@ -130,13 +130,17 @@ public final class Commit {
     }
 
     /**
-     * The resolutions to send once decided: to every participant, the home record last (any order is safe;
+     * The resolutions to send once decided: none after a committed one-phase commit (the single participant
+     * applied it with its vote); otherwise to every participant, the home record last (any order is safe;
      * home last keeps the record unfinished until every intent it knows of is resolved, so a helper that reads
      * it finished finds nothing left to do).
      */
     public List<Request> resolutions() {
         if (phase == Phase.PREPARING) {
             throw new IllegalStateException("transaction " + id + " is not decided yet");
+        }
+        if (phase == Phase.COMMITTED && prepares.size() == 1) {
+            return List.of();
         }
         return Recovery.resolutions(id, deadline, home, prepares.keySet(), phase == Phase.COMMITTED);
     }
@@ -148,6 +152,9 @@ public final class Commit {
     public List<Request> resolutionsFor(boolean commit) {
         if (phase != Phase.PREPARING && (phase == Phase.COMMITTED) != commit) {
             throw new IllegalStateException("transaction " + id + " is " + phase + ", not " + (commit ? "committed" : "aborted"));
+        }
+        if (commit && prepares.size() == 1) {
+            return List.of();
         }
         return Recovery.resolutions(id, deadline, home, prepares.keySet(), commit);
     }

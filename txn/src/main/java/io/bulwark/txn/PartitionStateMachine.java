@@ -200,7 +200,12 @@ public final class PartitionStateMachine implements StateMachine {
             return refusal.holder() == null ? refusal
                     : new TxnResult.Refused(refusal.reason(), locked(refusal.holder().txn()));
         }
-        record(new Record(p.txn(), TxnState.PREPARED, p.home(), p.deadline(), p.participants()));
+        if (p.onePhase()) {
+            kv.resolve(p.txn(), true);
+            record(new Record(p.txn(), TxnState.COMMITTED, p.home(), p.deadline(), p.participants()));
+        } else {
+            record(new Record(p.txn(), TxnState.PREPARED, p.home(), p.deadline(), p.participants()));
+        }
         evict();
         return new TxnResult.Prepared();
     }

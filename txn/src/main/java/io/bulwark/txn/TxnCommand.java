@@ -97,7 +97,9 @@ public sealed interface TxnCommand {
      * The partition's vote: check {@code reads} are current and no other transaction holds any key, then lock
      * them (read locks; write intents for {@code writes}) and record the transaction as prepared — or refuse
      * and record it aborted. The home partition's prepare also carries {@code participants} (every partition
-     * that prepares, home included): with it the record alone tells anyone how to find the outcome.
+     * that prepares, home included): with it the record alone tells anyone how to find the outcome. A
+     * transaction with a single participant commits in the same step (one-phase commit): its vote is the
+     * decision, so it is recorded committed at once and needs no resolution.
      */
     record Prepare(TxnId txn, int home, long deadline, List<Integer> participants, List<ReadCheck> reads,
                    List<Write> writes, List<RangeCheck> ranges) implements TxnCommand {
@@ -140,6 +142,11 @@ public sealed interface TxnCommand {
         /** True on the home partition: it carries the participant list. */
         public boolean carriesRecord() {
             return !participants.isEmpty();
+        }
+
+        /** True if this partition is the only participant: a yes vote commits. */
+        public boolean onePhase() {
+            return participants.size() == 1;
         }
     }
 

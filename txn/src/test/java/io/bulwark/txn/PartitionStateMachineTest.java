@@ -31,7 +31,7 @@ class PartitionStateMachineTest {
 
     private static TxnCommand.Prepare prepare(TxnId id, long deadline, List<TxnCommand.ReadCheck> reads,
                                               List<TxnCommand.Write> writes) {
-        return new TxnCommand.Prepare(id, 0, deadline, List.of(0), reads, writes);
+        return new TxnCommand.Prepare(id, 0, deadline, List.of(0, 1), reads, writes);
     }
 
     @Test
@@ -46,13 +46,13 @@ class PartitionStateMachineTest {
         assertThat(kv(KvCommand.get(b("a")))).isInstanceOf(KvResult.Locked.class);
         assertThat(kv(KvCommand.put(b("b"), b("y")))).isInstanceOf(KvResult.Locked.class);
         assertThat(TxnResult.decode(p.query(new TxnCommand.Read(b("a")).encode()))).isEqualTo(new TxnResult.Locked(t, 0, 1000));
-        assertThat(run(new TxnCommand.Resolve(t, true, 1000))).isEqualTo(new TxnResult.Outcome(TxnState.COMMITTED, List.of(0)));
+        assertThat(run(new TxnCommand.Resolve(t, true, 1000))).isEqualTo(new TxnResult.Outcome(TxnState.COMMITTED, List.of(0, 1)));
         assertThat(p.dumpForTests()).containsEntry("a", "2").containsEntry("b", "x");
         assertThat(read("a").version()).isNotEqualTo(va);
         assertThat(p.lockedKeys()).isZero();
         assertThat(p.preparedCount()).isZero();
         // Resolving again, either way, changes nothing.
-        assertThat(run(new TxnCommand.Resolve(t, false, 1000))).isEqualTo(new TxnResult.Outcome(TxnState.COMMITTED, List.of(0)));
+        assertThat(run(new TxnCommand.Resolve(t, false, 1000))).isEqualTo(new TxnResult.Outcome(TxnState.COMMITTED, List.of(0, 1)));
         assertThat(p.dumpForTests()).containsEntry("a", "2");
     }
 
@@ -176,13 +176,13 @@ class PartitionStateMachineTest {
         // A key appears in the range after the read: the prepare sees the phantom.
         kv(KvCommand.put(b("r/2"), b("phantom")));
         TxnId stale = new TxnId(8, 1);
-        assertThat(((TxnResult.Refused) run(new TxnCommand.Prepare(stale, 0, 1_000, List.of(0), List.of(),
+        assertThat(((TxnResult.Refused) run(new TxnCommand.Prepare(stale, 0, 1_000, List.of(0, 1), List.of(),
                 List.of(TxnCommand.Write.put(b("out"), b("1"))), List.of(range)))).reason())
                 .isEqualTo(TxnResult.Reason.STALE_READ);
         kv(KvCommand.delete(b("r/2")));
         // Unchanged range: prepared, and now locked against writers (plain and transactional), not readers.
         TxnId t = new TxnId(8, 2);
-        assertThat(run(new TxnCommand.Prepare(t, 0, 1_000, List.of(0), List.of(),
+        assertThat(run(new TxnCommand.Prepare(t, 0, 1_000, List.of(0, 1), List.of(),
                 List.of(TxnCommand.Write.put(b("out"), b("1"))), List.of(range)))).isInstanceOf(TxnResult.Prepared.class);
         assertThat(kv(KvCommand.put(b("r/3"), b("y")))).isInstanceOf(KvResult.Locked.class);
         assertThat(kv(KvCommand.put(b("r0"), b("outside")))).isInstanceOf(KvResult.Ok.class);

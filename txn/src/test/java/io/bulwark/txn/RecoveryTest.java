@@ -124,7 +124,7 @@ class RecoveryTest {
     @Test
     void aRefusalAbortsAndTheAbortReleasesTheOthers() {
         TxnId blocker = new TxnId(9, 9);
-        send(new Commit.Request(0, new TxnCommand.Prepare(blocker, 0, 1_000, List.of(0), List.of(),
+        send(new Commit.Request(0, new TxnCommand.Prepare(blocker, 0, 1_000, List.of(0, 1), List.of(),
                 List.of(TxnCommand.Write.put(b("a1"), b("mine"))))));
         Commit c = transfer(new TxnId(1, 6));
         for (Commit.Request r : c.prepares()) {
@@ -137,5 +137,23 @@ class RecoveryTest {
         }
         assertThat(parts.get(2).lockedKeys()).isZero();
         assertThat(parts.get(2).dumpForTests()).doesNotContainKey("c1");
+    }
+
+    @Test
+    void aSingleParticipantCommitsInOneStepWithNothingLeftToResolve() {
+        TxnBuffer buf = new TxnBuffer();
+        buf.recordRead(b("a1"), null, 0);
+        buf.write(b("a1"), b("one"));
+        buf.write(b("a2"), b("two"));
+        Commit c = buf.toCommit(new TxnId(2, 1), 1_000, RecoveryTest::partitionOf);
+        assertThat(c.participants()).containsExactly(0);
+        assertThat(c.onPrepareAnswer(0, send(c.prepares().get(0)))).isEqualTo(Commit.Phase.COMMITTED);
+        assertThat(c.resolutions()).isEmpty();
+        assertThat(parts.get(0).dumpForTests()).containsEntry("a1", "one").containsEntry("a2", "two");
+        assertThat(parts.get(0).lockedKeys()).isZero();
+        assertThat(parts.get(0).stateOf(new TxnId(2, 1))).isEqualTo(TxnState.COMMITTED);
+        // A helper asking afterwards finds it committed; a duplicate prepare changes nothing.
+        assertThat(recover(new TxnId(2, 1), 0, Recovery.Mode.FORCE, 0)).isEqualTo(Recovery.Verdict.COMMITTED);
+        assertThat(send(c.prepares().get(0))).isInstanceOf(TxnResult.Prepared.class);
     }
 }

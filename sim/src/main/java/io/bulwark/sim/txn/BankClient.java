@@ -263,6 +263,9 @@ final class BankClient {
         Commit c = buf.toCommit(txn, deadline, sim::partitionOf);
         t.home = c.home();
         t.participants.addAll(c.participants());
+        if (c.participants().size() == 1) {
+            sim.count("one-phase commit attempted");
+        }
         sim.trace("client " + id + " commits " + t);
         boolean[] decided = {false};
         long inc = incarnation;
@@ -330,12 +333,13 @@ final class BankClient {
         if (crashAt("decided, before resolving")) {
             return;
         }
-        List<Commit.Request> first = new ArrayList<>(resolutions.subList(0, resolutions.size() - 1));
-        rpc.resolve(first, committed, "client " + id);
-        if (crashAt("between resolutions")) {
-            return;
+        if (!resolutions.isEmpty()) {
+            rpc.resolve(resolutions.subList(0, resolutions.size() - 1), committed, "client " + id);
+            if (crashAt("between resolutions")) {
+                return;
+            }
+            rpc.resolve(resolutions.subList(resolutions.size() - 1, resolutions.size()), committed, "client " + id);
         }
-        rpc.resolve(resolutions.subList(resolutions.size() - 1, resolutions.size()), committed, "client " + id);
         nextSoon();
     }
 

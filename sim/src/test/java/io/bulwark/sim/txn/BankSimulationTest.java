@@ -35,7 +35,7 @@ class BankSimulationTest {
                 "prepare refused: CONFLICT", "prepare refused: ALREADY_ABORTED", "help: holder still running, wait",
                 "coordinator lost a prepare answer, forces the outcome", "audit validated",
                 "audit by range scans validated", "transfer read by range scans", "partition failed over mid-Prepare",
-                "partition failed over mid-Resolve", "partition failed over mid-Fence");
+                "partition failed over mid-Resolve", "partition failed over mid-Fence", "one-phase commit attempted");
     }
 
     @Test
