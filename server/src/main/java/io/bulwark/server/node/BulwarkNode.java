@@ -58,6 +58,14 @@ public final class BulwarkNode implements AutoCloseable {
     static final io.bulwark.paxos.ReplicaOptions REPLICA_OPTIONS = new io.bulwark.paxos.ReplicaOptions(30, 10, 4, 256,
             64 << 10, 64 << 10, 10_000, 64, false, 0.1);
 
+    /** Log options for segments of {@code segmentBytes}: records may fill a segment, up to the default cap. */
+    static io.bulwark.paxos.log.LogOptions logOptions(long segmentBytes) {
+        long recordBytes = Math.min(io.bulwark.paxos.log.LogOptions.DEFAULT_MAX_RECORD_BYTES,
+                segmentBytes - io.bulwark.paxos.log.LogOptions.FRAME_OVERHEAD_BYTES);
+        return io.bulwark.paxos.log.LogOptions.defaults().withMaxRecordBytes((int) Math.max(1, recordBytes))
+                .withMaxSegmentBytes(segmentBytes);
+    }
+
     private final int nodeId;
     /** The cluster definition, replaced by {@link Wire#SET_DEFINITION} when nodes join or leave. */
     private volatile ClusterSpec spec;
@@ -98,7 +106,9 @@ public final class BulwarkNode implements AutoCloseable {
                         config.dataDirectory().resolve(REPLICAS_DIRECTORY))
                 .withBindAddress(new InetSocketAddress(self.host(), self.peerPort()))
                 .withReplicaOptions(REPLICA_OPTIONS)
-                .withTickMs(config.tickMs());
+                .withTickMs(config.tickMs())
+                .withSnapshotPolicy(config.snapshots())
+                .withLogOptions(logOptions(config.logSegmentBytes()));
         ReplicaHost h = ReplicaHost.start(rc, groups);
         this.host = h;
         hosted.addAll(h.groups());
