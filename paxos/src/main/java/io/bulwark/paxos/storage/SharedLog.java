@@ -22,7 +22,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +109,8 @@ public final class SharedLog implements Closeable {
         long incarnation;
         Membership initial;
         Ballot promised = Ballot.ZERO;
-        final List<Entry> entries = new ArrayList<>();
+        /** One entry per slot, as the replica keeps them: a later record wins unless it would un-choose a slot. */
+        final TreeMap<Long, Entry> entries = new TreeMap<>();
         long chosen;
         /** {lsn, snapshot index} of the identity record (index 0) and each checkpoint, in LSN order. */
         final List<long[]> anchors = new ArrayList<>();
@@ -192,7 +192,15 @@ public final class SharedLog implements Closeable {
                         s.promised = b;
                     }
                 }
-                case ENTRY -> scans.computeIfAbsent(group, g -> new Scan(record.lsn())).entries.add(Codec.decodeEntry(body));
+                case ENTRY -> {
+                    Scan s = scans.computeIfAbsent(group, g -> new Scan(record.lsn()));
+                    Entry entry = Codec.decodeEntry(body);
+                    Entry existing = s.entries.get(entry.slot());
+                    // Checkpoints re-state entries the log already holds; keep one per slot, as the replica would.
+                    if (existing == null || !existing.chosen() || entry.chosen()) {
+                        s.entries.put(entry.slot(), entry);
+                    }
+                }
                 case CHOSEN -> {
                     Scan s = scans.computeIfAbsent(group, g -> new Scan(record.lsn()));
                     s.chosen = Math.max(s.chosen, ByteBuffer.wrap(body).getLong());
@@ -262,12 +270,7 @@ public final class SharedLog implements Closeable {
                         Codec.decodeMembership(base.metadata()));
             }
         }
-        List<Entry> live = new ArrayList<>();
-        for (Entry entry : s.entries) {
-            if (entry.slot() > baseIndex) {
-                live.add(entry);
-            }
-        }
+        List<Entry> live = new ArrayList<>(s.entries.tailMap(baseIndex, false).values());
         Recovered r = new Recovered(s.incarnation, s.promised, live, Math.max(s.chosen, baseIndex), meta);
         recovered.put(g, new Opened(r, s.initial, base));
         // Keep the log from the older of the two newest anchors; if recovery had to reach further back than that,
@@ -284,21 +287,9 @@ public final class SharedLog implements Closeable {
         retention.put(g, keep);
     }
 
-    /** True if {@code entries} hold a record of every slot in {@code [from, to]}. */
-    private static boolean logCovers(List<Entry> entries, long from, long to) {
-        if (from > to) {
-            return true;
-        }
-        if (to - from + 1 > entries.size()) {
-            return false;
-        }
-        BitSet seen = new BitSet();
-        for (Entry e : entries) {
-            if (e.slot() >= from && e.slot() <= to) {
-                seen.set((int) (e.slot() - from));
-            }
-        }
-        return seen.cardinality() == to - from + 1;
+    /** True if {@code entries} hold every slot in {@code [from, to]}. */
+    private static boolean logCovers(TreeMap<Long, Entry> entries, long from, long to) {
+        return from > to || entries.subMap(from, true, to, true).size() == to - from + 1;
     }
 
     /** Deletes snapshot files of groups the log does not hold, or of their earlier incarnations. */
