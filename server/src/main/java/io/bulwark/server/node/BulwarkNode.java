@@ -36,10 +36,12 @@ import java.util.concurrent.CompletionException;
  *
  * <p>Data directory: {@code NODE} (this node's id, so a directory is never started as another node),
  * {@code cluster.conf} (the cluster definition, so a restart needs only the directory), {@code LOCK}
- * (one process at a time), and {@code replicas/} (the shared log).
+ * (one process at a time), and {@code replicas/} (the shared log's segments and each partition's snapshots,
+ * in {@code replicas/wal/}). Partitions snapshot their state as {@link NodeConfig#snapshots()} says, and the
+ * log is compacted behind them, so disk use and restart time follow the state, not the history of writes.
  *
  * <p>Nodes join and leave through {@link Rebalancer}, which moves replicas with the admin requests of
- * {@link Wire}. Not yet: re-placing a dead node's replicas without an operator, and log compaction.
+ * {@link Wire}. Not yet: re-placing a dead node's replicas without an operator.
  *
  * <p>Thread-safety: thread-safe.
  */

@@ -70,6 +70,8 @@ import java.util.function.UnaryOperator;
  *       since the last hand-over, writes them and fsyncs once. Completions come back to the loop, which then
  *       sends each group's {@code sendAfterSync} messages and reports {@link Replica#persisted}, per group in
  *       Ready order.</li>
+ *   <li><b>Snapshot thread</b> ({@link SnapshotWorker}): owns the groups' snapshot files; saves, sends and
+ *       receives snapshots (see below).</li>
  *   <li>The transport's reader and writer threads, which only decode/encode and hand messages over.</li>
  * </ul>
  *
@@ -81,14 +83,34 @@ import java.util.function.UnaryOperator;
  * {@link StaleCommandException}) or an {@link IllegalArgumentException} for a rejected command. Futures
  * complete on the event-loop thread: dependent actions must be short and non-blocking.
  *
+ * <h2>Snapshots and compaction</h2>
+ * When a group has applied {@link SnapshotPolicy#everySlots()} slots (or {@link SnapshotPolicy#everyBytes()}
+ * bytes of commands) since its last snapshot, the loop takes the image of its exactly-once state machine
+ * between two inputs, and a <b>snapshot thread</b> ({@link SnapshotWorker}) saves it in the group's snapshot
+ * store beside the log (temp file, fsync, rename, directory fsync; CRC32C over the file), so a large state
+ * never stalls the loop or the other groups' commits. Once it is durable the loop stages a checkpoint of the
+ * group into the log with the next group commit, and tells the replica it may drop its entries up to the
+ * snapshot before this one (one snapshot behind, so that a follower missing a few entries just before a
+ * snapshot gets entries, not a whole snapshot). After each group commit the sync thread deletes the log
+ * segments every live group has checkpointed past ({@link SharedLog}); if the log still exceeds
+ * {@link SnapshotPolicy#maxLogBytes()}, the groups that keep its oldest segment snapshot early. A restart
+ * starts each group from its newest usable snapshot and replays only its records above it.
+ *
+ * <p>A follower (or a new learner) behind the leader's compacted log receives the leader's snapshot in chunks
+ * of {@link SnapshotPolicy#chunkBytes()}: the snapshot thread reads them on the leader, and on the follower
+ * writes them, verifies the whole snapshot's CRC32C, installs it durably (fsync, rename) and the loop restores
+ * the state machine from it (the KV state machine checks every value's CRC32C again) before applying the
+ * entries after it. An interrupted transfer resumes where it stopped, also across a restart.
+ *
  * <h2>Failures</h2>
- * A failed write or fsync is fatal and never retried: the host stops every group, fails every pending request
- * with a {@link ReplicaStoppedException} carrying the cause, and closes its transport. Restarting on the same
- * directory recovers every group from what was durable.
+ * A failed write or fsync — of the log, a snapshot, or a received snapshot chunk — is fatal and never retried:
+ * the host stops every group, fails every pending request with a {@link ReplicaStoppedException} carrying the
+ * cause, and closes its transport. Restarting on the same directory recovers every group from what was
+ * durable.
  *
  * <h2>Not yet</h2>
- * Snapshots and log compaction. Lease reads are refused. Groups are added and removed at run time
- * ({@link #addGroup}, {@link #removeGroup}) as replicas move between nodes.
+ * Lease reads are refused. Snapshots are built, saved and installed whole in memory. Groups are added and
+ * removed at run time ({@link #addGroup}, {@link #removeGroup}) as replicas move between nodes.
  *
  * <p>Thread-safety: every public method is thread-safe.
  */
@@ -231,6 +253,11 @@ public final class ReplicaHost implements AutoCloseable {
     private boolean stagedNeedsSync;
     private boolean diskBusy;
     private boolean writtenSinceMark;
+    /**
+     * Whether a sync has covered the log since start: until then the creation records of the bootstrap groups
+     * may not be durable, and a snapshot must never outlive the record saying whose it is.
+     */
+    private boolean logSyncedOnce;
     private long lastDiskActivityNanos;
     /** Groups touched by inputs since their Readies were last processed. */
     private final Set<GroupState> dirty = new LinkedHashSet<>();
@@ -1001,7 +1028,7 @@ public final class ReplicaHost implements AutoCloseable {
      */
     private void maybeSnapshot(GroupState g) {
         SnapshotPolicy policy = config.snapshotPolicy();
-        if (g.snapshotInFlight || g.pendingRestore != null || groups.get(g.id) != g) {
+        if (g.snapshotInFlight || g.pendingRestore != null || !logSyncedOnce || groups.get(g.id) != g) {
             return;
         }
         long slots = g.appliedIndex - g.lastSnapshotIndex;
@@ -1166,6 +1193,7 @@ public final class ReplicaHost implements AutoCloseable {
         if (!c.synced()) {
             return;
         }
+        logSyncedOnce = true;
         segmentsDeleted += c.segmentsDeleted();
         for (int id : c.checkpointed()) {
             GroupState g = groups.get(id);
