@@ -74,6 +74,8 @@ public final class SharedLog implements Closeable {
     private static final byte CHOSEN = 3;
     private static final byte REMOVED = 4;
     private static final byte CHECKPOINT = 5;
+    /** Where an encoded entry ({@link Codec#encode(Entry)}: slot, 12-byte ballot, chosen flag, value) keeps its flag. */
+    private static final int ENTRY_CHOSEN_OFFSET = 8 + 12;
 
     private final FileStore store;
     private final SegmentedLog log;
@@ -109,8 +111,11 @@ public final class SharedLog implements Closeable {
         long incarnation;
         Membership initial;
         Ballot promised = Ballot.ZERO;
-        /** One entry per slot, as the replica keeps them: a later record wins unless it would un-choose a slot. */
-        final TreeMap<Long, Entry> entries = new TreeMap<>();
+        /**
+         * One encoded entry per slot, as the replica keeps them: a later record wins unless it would un-choose a
+         * slot. Decoded only above the snapshot recovery starts from, so a restart pays for what it replays.
+         */
+        final TreeMap<Long, byte[]> entries = new TreeMap<>();
         long chosen;
         /** {lsn, snapshot index} of the identity record (index 0) and each checkpoint, in LSN order. */
         final List<long[]> anchors = new ArrayList<>();
@@ -194,11 +199,15 @@ public final class SharedLog implements Closeable {
                 }
                 case ENTRY -> {
                     Scan s = scans.computeIfAbsent(group, g -> new Scan(record.lsn()));
-                    Entry entry = Codec.decodeEntry(body);
-                    Entry existing = s.entries.get(entry.slot());
+                    if (body.length <= ENTRY_CHOSEN_OFFSET) {
+                        throw new CorruptStorageException("shared log record " + record.lsn() + ": entry of "
+                                + body.length + " bytes is too short");
+                    }
+                    long slot = ByteBuffer.wrap(body).getLong();
+                    byte[] existing = s.entries.get(slot);
                     // Checkpoints re-state entries the log already holds; keep one per slot, as the replica would.
-                    if (existing == null || !existing.chosen() || entry.chosen()) {
-                        s.entries.put(entry.slot(), entry);
+                    if (existing == null || existing[ENTRY_CHOSEN_OFFSET] != 1 || body[ENTRY_CHOSEN_OFFSET] == 1) {
+                        s.entries.put(slot, body);
                     }
                 }
                 case CHOSEN -> {
@@ -270,7 +279,10 @@ public final class SharedLog implements Closeable {
                         Codec.decodeMembership(base.metadata()));
             }
         }
-        List<Entry> live = new ArrayList<>(s.entries.tailMap(baseIndex, false).values());
+        List<Entry> live = new ArrayList<>();
+        for (byte[] body : s.entries.tailMap(baseIndex, false).values()) {
+            live.add(Codec.decodeEntry(body));
+        }
         Recovered r = new Recovered(s.incarnation, s.promised, live, Math.max(s.chosen, baseIndex), meta);
         recovered.put(g, new Opened(r, s.initial, base));
         // Keep the log from the older of the two newest anchors; if recovery had to reach further back than that,
@@ -288,7 +300,7 @@ public final class SharedLog implements Closeable {
     }
 
     /** True if {@code entries} hold every slot in {@code [from, to]}. */
-    private static boolean logCovers(TreeMap<Long, Entry> entries, long from, long to) {
+    private static boolean logCovers(TreeMap<Long, byte[]> entries, long from, long to) {
         return from > to || entries.subMap(from, true, to, true).size() == to - from + 1;
     }
 

@@ -389,4 +389,22 @@ class SharedLogTest {
         assertThatThrownBy(this::openSmall).isInstanceOf(CorruptStorageException.class)
                 .hasMessageContaining("neither its creation record nor a checkpoint");
     }
+
+    @Test
+    void oneEntryPerSlotIsRecoveredAndALaterUnchosenRecordDoesNotUnchooseIt() throws Exception {
+        Ballot later = new Ballot(3, 2);
+        try (SharedLog log = openSmall()) {
+            SharedLog.Group g = log.group(1, 0, MEMBERS);
+            g.write(ready(1, B, List.of(entry(1, B, "a"), entry(2, B, "b")), 0));
+            g.write(ready(2, null, List.of(entry(1, B, "a").asChosen()), 1));
+            // A stale unchosen copy of slot 1 after it was chosen (as a checkpoint might re-state it), and a
+            // higher ballot's value for the unchosen slot 2.
+            g.write(ready(3, later, List.of(entry(1, B, "a"), entry(2, later, "c")), 1));
+            log.sync();
+        }
+        try (SharedLog log = openSmall()) {
+            List<Entry> entries = log.group(1, 0).recovered().entries();
+            assertThat(entries).containsExactly(entry(1, B, "a").asChosen(), entry(2, later, "c"));
+        }
+    }
 }

@@ -1,6 +1,5 @@
 package io.bulwark.server.node;
 
-import io.bulwark.paxos.log.LogOptions;
 import io.bulwark.server.replication.SnapshotPolicy;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -25,12 +24,14 @@ public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int t
                          long logSegmentBytes) {
 
     public static final int DEFAULT_TICK_MS = 10;
+    /** Default log segment: 8 MiB, see {@link io.bulwark.server.replication.ReplicaDriverConfig#DEFAULT_LOG_OPTIONS}. */
+    public static final long DEFAULT_LOG_SEGMENT_BYTES = 8L << 20;
 
     /** A configuration with the default snapshot policy and log segments. */
     public NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs,
                       java.net.InetSocketAddress adminAddress, boolean joining) {
         this(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, SnapshotPolicy.defaults(),
-                LogOptions.DEFAULT_MAX_SEGMENT_BYTES);
+                DEFAULT_LOG_SEGMENT_BYTES);
     }
 
     public NodeConfig {

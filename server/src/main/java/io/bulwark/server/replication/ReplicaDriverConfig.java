@@ -45,6 +45,14 @@ public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDi
                                   ApplyListener applyListener, Runnable statusListener,
                                   SnapshotPolicy snapshotPolicy) {
 
+    /**
+     * Default log options: 8 MiB segments (the unit in which compaction frees disk: with the default snapshot
+     * policy a node keeps a few dozen megabytes of log, so 64 MiB segments would rarely be freed at all) and
+     * records of up to 4 MiB (a record holds one batch, at most {@code maxBatchBytes}).
+     */
+    public static final LogOptions DEFAULT_LOG_OPTIONS =
+            LogOptions.defaults().withMaxRecordBytes(4 << 20).withMaxSegmentBytes(8L << 20);
+
     /** Default tick: 10 ms. */
     public static final int DEFAULT_TICK_MS = 10;
     /**
@@ -106,14 +114,14 @@ public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDi
     }
 
     /**
-     * Laptop defaults: loopback port 0, {@link #DEFAULT_REPLICA_OPTIONS}, default log options, 10 ms ticks,
+     * Laptop defaults: loopback port 0, {@link #DEFAULT_REPLICA_OPTIONS}, {@link #DEFAULT_LOG_OPTIONS}, 10 ms ticks,
      * 65,536 outstanding requests and inbox messages, 100,000 sessions, KV state machine, a seed derived from
      * the node id and the clock, {@link SnapshotPolicy#defaults()}.
      */
     public static ReplicaDriverConfig of(int nodeId, Membership membership, Path dataDirectory) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DEFAULT_REPLICA_OPTIONS,
-                LogOptions.defaults(), DEFAULT_TICK_MS, 65_536, 65_536, 100_000,
+                DEFAULT_LOG_OPTIONS, DEFAULT_TICK_MS, 65_536, 65_536, 100_000,
                 System.nanoTime() * 31 + nodeId, PeerTransportOptions.defaults(), KvStateMachine::new,
                 ApplyListener.NONE, () -> { }, SnapshotPolicy.defaults());
     }

@@ -286,6 +286,8 @@ public final class ReplicaHost implements AutoCloseable {
         long lastSnapshotIndex;
         /** Bytes of commands applied since the last snapshot was taken. */
         long bytesSinceSnapshot;
+        /** Size of the last snapshot image taken or restored: the byte threshold never goes below it. */
+        long lastSnapshotBytes;
         long snapshotsTaken;
         long snapshotsInstalled;
         /** A snapshot is being saved by the snapshot thread. */
@@ -1033,7 +1035,7 @@ public final class ReplicaHost implements AutoCloseable {
         }
         long slots = g.appliedIndex - g.lastSnapshotIndex;
         boolean due = (policy.everySlots() > 0 && slots >= policy.everySlots())
-                || (policy.everyBytes() > 0 && g.bytesSinceSnapshot >= policy.everyBytes())
+                || (policy.everyBytes() > 0 && g.bytesSinceSnapshot >= Math.max(policy.everyBytes(), g.lastSnapshotBytes))
                 || g.checkpointRequested;
         if (due && slots > 0) {
             // The image is taken here, between two inputs, so it is exactly the state at appliedIndex; encoding,
@@ -1043,6 +1045,7 @@ public final class ReplicaHost implements AutoCloseable {
             g.snapshotInFlight = true;
             g.checkpointRequested = false;
             g.bytesSinceSnapshot = 0;
+            g.lastSnapshotBytes = image.length;
             snapshotter.save(g.id, g.log, g.appliedIndex, membership, image, saved -> inbox.add(new SnapshotSaved(saved)));
         } else if (g.checkpointRequested && slots == 0 && !g.checkpointInFlight) {
             g.checkpointRequested = false;
@@ -1139,6 +1142,7 @@ public final class ReplicaHost implements AutoCloseable {
         // The snapshot file passed its CRC32C when it was read or received; the KV state machine checks each
         // value's own CRC32C again as it restores.
         g.machine.restore(s.state());
+        g.lastSnapshotBytes = s.state().length;
         g.appliedIndex = meta.index();
         g.lastSnapshotIndex = Math.max(g.lastSnapshotIndex, meta.index());
         g.bytesSinceSnapshot = 0;

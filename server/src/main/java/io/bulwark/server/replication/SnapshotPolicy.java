@@ -4,13 +4,16 @@ package io.bulwark.server.replication;
  * When a {@link ReplicaHost} snapshots its groups' state machines so that the shared log can be compacted,
  * validated when constructed. Immutable.
  *
- * <p>A group snapshots when either per-group threshold is reached (0 turns a threshold off); the node-wide
+ * <p>A group snapshots when either per-group threshold is reached (0 turns a threshold off). The byte threshold
+ * grows to the size of the group's last snapshot, so that a large state is not rewritten for every few
+ * megabytes of commands: snapshots then write at most as many bytes as the commands they compact. The node-wide
  * {@code maxLogBytes} then bounds the log for groups that reach neither: when the log's segments add up to
  * more than it, the groups that keep the oldest segment alive snapshot (or re-checkpoint) early, so one
  * quiet partition cannot pin the log of a busy node.
  *
  * @param everySlots        a group snapshots once this many log slots were applied since its last snapshot
- * @param everyBytes        ... or once its applied commands add up to this many bytes since then
+ * @param everyBytes        ... or once its applied commands add up to this many bytes since then (or, if larger,
+ *                          the size of its last snapshot)
  * @param maxLogBytes       node-wide bound on the shared log's segments (approximate: segment count times the
  *                          segment size); 0 for none
  * @param chunkBytes        size of the chunks a leader sends a snapshot in, 4 KiB to 8 MiB (it must fit in a
@@ -20,10 +23,13 @@ public record SnapshotPolicy(long everySlots, long everyBytes, long maxLogBytes,
 
     /** Default: every 10,000 slots. */
     public static final long DEFAULT_EVERY_SLOTS = 10_000;
-    /** Default: every 64 MiB of applied commands. */
-    public static final long DEFAULT_EVERY_BYTES = 64L << 20;
-    /** Default node-wide log bound: 1 GiB (16 segments of the default 64 MiB). */
-    public static final long DEFAULT_MAX_LOG_BYTES = 1L << 30;
+    /**
+     * Default: every 1 MiB of applied commands. Each group keeps about two intervals of log, so a node with 16
+     * partitions keeps some 32-48 MiB of log, which a restart reads in well under a second.
+     */
+    public static final long DEFAULT_EVERY_BYTES = 1L << 20;
+    /** Default node-wide log bound: 256 MiB. */
+    public static final long DEFAULT_MAX_LOG_BYTES = 256L << 20;
     /** Default chunk: 256 KiB. */
     public static final int DEFAULT_CHUNK_BYTES = 256 << 10;
 
@@ -38,7 +44,7 @@ public record SnapshotPolicy(long everySlots, long everyBytes, long maxLogBytes,
         }
     }
 
-    /** Every 10,000 slots or 64 MiB per group, the log bounded near 1 GiB, 256 KiB chunks. */
+    /** Every 10,000 slots or 1 MiB of commands per group, the log bounded near 256 MiB, 256 KiB chunks. */
     public static SnapshotPolicy defaults() {
         return new SnapshotPolicy(DEFAULT_EVERY_SLOTS, DEFAULT_EVERY_BYTES, DEFAULT_MAX_LOG_BYTES, DEFAULT_CHUNK_BYTES);
     }
@@ -54,6 +60,11 @@ public record SnapshotPolicy(long everySlots, long everyBytes, long maxLogBytes,
     /** A copy that snapshots every {@code slots} slots. */
     public SnapshotPolicy withEverySlots(long slots) {
         return new SnapshotPolicy(slots, everyBytes, maxLogBytes, chunkBytes);
+    }
+
+    /** A copy that snapshots every {@code bytes} bytes of applied commands. */
+    public SnapshotPolicy withEveryBytes(long bytes) {
+        return new SnapshotPolicy(everySlots, bytes, maxLogBytes, chunkBytes);
     }
 
     /** A copy with another node-wide log bound. */
