@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  *
  * @param nodeId                  this replica's id, a member of {@code membership}
  * @param membership              the group's initial membership (ignored once the log records a newer one)
- * @param dataDirectory           where the replica's log lives; created if absent; one driver at a time
+ * @param dataDirectory           where the replica's log and snapshots live; created if absent; one driver at a time
  * @param bindAddress             where the peer transport listens (port 0: pick a free one)
  * @param replicaOptions          the Paxos replica's tuning; its worst-case message must fit in a transport frame,
  *                                and lease reads must be off (see the constructor)
