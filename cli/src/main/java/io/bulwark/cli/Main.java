@@ -25,7 +25,12 @@ public final class Main implements Runnable {
         return new CommandLine(new Main())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((ex, cmd, parsed) -> {
-                    cmd.getErr().println("bulwark " + cmd.getCommandName() + ": " + ex.getMessage());
+                    // An exception without a message is a bug somewhere: say what it was and where.
+                    cmd.getErr().println("bulwark " + cmd.getCommandName() + ": "
+                            + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+                    if (ex.getMessage() == null || ex instanceof NullPointerException) {
+                        ex.printStackTrace(cmd.getErr());
+                    }
                     return 1;
                 })
                 .execute(args);

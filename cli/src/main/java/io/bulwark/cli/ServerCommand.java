@@ -2,6 +2,7 @@ package io.bulwark.cli;
 
 import io.bulwark.server.node.ClusterSpec;
 import io.bulwark.server.node.NodeConfig;
+import io.bulwark.server.replication.SnapshotPolicy;
 import io.bulwark.server.node.NodeMain;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -36,10 +37,24 @@ final class ServerCommand implements Callable<Integer> {
         "wait for 'bulwark cluster join' to move this node's share here. --cluster must name the new definition."})
     boolean joining;
 
+    @Option(names = "--snapshot-every-slots", paramLabel = "N",
+            description = "A partition snapshots after N log slots (0: not by count; default: ${DEFAULT-VALUE}).")
+    long snapshotEverySlots = SnapshotPolicy.DEFAULT_EVERY_SLOTS;
+
+    @Option(names = "--snapshot-every-bytes", paramLabel = "BYTES", description = {"... or after BYTES of commands, or",
+        "its last snapshot's size if larger (0: not by bytes; default: ${DEFAULT-VALUE})."})
+    long snapshotEveryBytes = SnapshotPolicy.DEFAULT_EVERY_BYTES;
+
+    @Option(names = "--max-log-bytes", paramLabel = "BYTES", description = {"Above this, partitions holding the log's",
+        "oldest segment snapshot early (0: no bound; default: ${DEFAULT-VALUE})."})
+    long maxLogBytes = SnapshotPolicy.DEFAULT_MAX_LOG_BYTES;
+
     @Override
     public Integer call() throws Exception {
         ClusterSpec spec = cluster == null ? null : ClusterSpec.read(cluster);
-        NodeMain.run(new NodeConfig(id, data, spec, tickMs, admin == null ? null : NodeMain.parseAddress(admin), joining));
+        NodeMain.run(new NodeConfig(id, data, spec, tickMs, admin == null ? null : NodeMain.parseAddress(admin), joining)
+                .withSnapshots(new SnapshotPolicy(snapshotEverySlots, snapshotEveryBytes, maxLogBytes,
+                        SnapshotPolicy.DEFAULT_CHUNK_BYTES)));
         return 0;
     }
 }

@@ -6,9 +6,11 @@ import java.io.IOException;
  * A snapshot file, or a snapshot received from a peer, failed its checks (magic, version, lengths,
  * index, CRC32C).
  *
- * <p>Bulwark does not fall back to an older snapshot on its own: the log records between the older
- * snapshot and this one may already have been deleted, so the older snapshot plus the remaining log
- * would be a state with a silent gap. The replica must fetch a snapshot from a peer. Immutable.
+ * <p>{@link SnapshotStore} does not fall back to an older snapshot on its own: the log records between the
+ * older snapshot and this one may already have been deleted, so the older snapshot plus the remaining log
+ * would be a state with a silent gap. Only storage that knows which records its log still holds (the
+ * node's {@code SharedLog}) falls back, and only when the log continues the older snapshot without a gap;
+ * otherwise the replica must fetch a snapshot from a peer. Immutable.
  */
 public final class CorruptSnapshotException extends IOException {
 

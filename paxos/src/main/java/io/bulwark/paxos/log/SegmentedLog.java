@@ -225,6 +225,11 @@ public final class SegmentedLog implements Closeable {
         }
     }
 
+    /** First LSN of each segment currently in use, oldest first (the LSN its name carries). */
+    public List<Long> segmentFirstLsns() {
+        return segments.stream().map(Segment::firstLsn).toList();
+    }
+
     /** Names of the segment files currently in use, oldest first; the last one is active. */
     public List<String> segmentNames() {
         return segments.stream().map(Segment::name).toList();

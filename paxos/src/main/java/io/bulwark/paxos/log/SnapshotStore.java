@@ -18,7 +18,8 @@ import java.util.OptionalLong;
  * <h2>Files</h2>
  * {@code snap-<index, 20 digits>.snap}: a 28-byte header (magic {@code BWSN}, format version, index,
  * metadata and state lengths, CRC32C of every other byte of the file), then metadata, then state.
- * {@code snap-<index>.partial}: a snapshot being received. Other names in the store are ignored, so the
+ * {@code snap-<index>.partial}: a snapshot being received. {@code snap-<index>.snap.corrupt}: one that failed
+ * verification and was {@linkplain #setAside set aside}. Other names in the store are ignored, so the
  * write-ahead log can share it.
  *
  * <h2>Contract</h2>
@@ -50,6 +51,7 @@ public final class SnapshotStore {
 
     private static final String SNAPSHOT_SUFFIX = ".snap";
     private static final String PARTIAL_SUFFIX = ".partial";
+    private static final String CORRUPT_SUFFIX = ".corrupt";
 
     private final FileStore store;
     private final int maxSnapshotBytes;
@@ -142,6 +144,46 @@ public final class SnapshotStore {
                     + maxSnapshotBytes);
         }
         return Optional.of(SnapshotFormat.decode(name, store.readAll(name), index));
+    }
+
+    /**
+     * The snapshot saved at {@code index}, verified. For drivers that choose among the saved snapshots
+     * themselves because they know which log records are still kept (see the class Javadoc: falling back to
+     * an older snapshot is safe only if the log still holds every record after it).
+     *
+     * @throws NoSuchFileException      if there is no snapshot at {@code index}
+     * @throws CorruptSnapshotException if it fails verification
+     */
+    public StoredSnapshot load(long index) throws IOException {
+        String name = fileName(index);
+        if (!store.exists(name)) {
+            throw new NoSuchFileException(name, null, "no snapshot saved at index " + index);
+        }
+        long sizeBytes;
+        try (LogFile file = store.open(name)) {
+            sizeBytes = file.size();
+        }
+        if (sizeBytes > maxSnapshotBytes) {
+            throw new CorruptSnapshotException(name, "file is " + sizeBytes + " bytes, above maxSnapshotBytes "
+                    + maxSnapshotBytes);
+        }
+        return SnapshotFormat.decode(name, store.readAll(name), index);
+    }
+
+    /** Indexes of the saved snapshots by file name, oldest first, without reading or verifying them. */
+    public List<Long> savedIndexes() throws IOException {
+        return indexes(SNAPSHOT_SUFFIX);
+    }
+
+    /**
+     * Renames the snapshot at {@code index} to {@code snap-<index>.snap.corrupt}, out of the way of
+     * {@link #latest()}, {@link #save} and retention, but kept for an operator to inspect. No error if absent.
+     */
+    public void setAside(long index) throws IOException {
+        String name = fileName(index);
+        if (store.exists(name)) {
+            store.rename(name, name + CORRUPT_SUFFIX);
+        }
     }
 
     /** Index of the newest saved snapshot by file name, without reading or verifying it. */

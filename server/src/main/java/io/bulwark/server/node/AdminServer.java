@@ -24,7 +24,8 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code GET /health}: {@code 200 {"status":"up",...}} while the node's replicas run, {@code 503} once
  *       they stopped on a fatal error (e.g. a failed fsync);</li>
  *   <li>{@code GET /status}: the node's partitions (role, leader, chosen and applied index, lag behind the
- *       leader where this node leads), log and transport counters, as JSON;</li>
+ *       leader where this node leads, newest snapshot index, snapshots taken and installed), log, snapshot and
+ *       transport counters, as JSON;</li>
  *   <li>{@code GET /metrics}: the same counters and client request timings in Prometheus text format
  *       (Micrometer).</li>
  * </ul>
@@ -71,6 +72,12 @@ final class AdminServer implements AutoCloseable {
                 m -> m.commandsProposed());
         counter(registry, node, "bulwark.peer.inbox.dropped", "peer messages dropped on a full inbox",
                 m -> m.messagesDropped());
+        counter(registry, node, "bulwark.snapshots.taken", "snapshots partitions took of their own state",
+                m -> m.snapshotsTaken());
+        counter(registry, node, "bulwark.snapshots.installed",
+                "snapshots installed from a leader by partitions behind its compacted log", m -> m.snapshotsInstalled());
+        counter(registry, node, "bulwark.log.segments.deleted", "shared-log segments deleted after compaction",
+                m -> m.logSegmentsDeleted());
         transport(registry, node, "bulwark.peer.messages.sent", t -> t.messagesSent());
         transport(registry, node, "bulwark.peer.messages.received", t -> t.messagesReceived());
         transport(registry, node, "bulwark.peer.write.batches", t -> t.writeBatches());
@@ -111,7 +118,11 @@ final class AdminServer implements AutoCloseable {
                 .append(",\"log\":{\"fsyncs\":").append(m.fsyncs()).append(",\"groupCommits\":").append(m.groupCommits())
                 .append(",\"readiesPerGroupCommit\":").append(String.format(java.util.Locale.ROOT, "%.2f",
                         m.readiesPerGroupCommit()))
-                .append(",\"commandsApplied\":").append(m.commandsApplied()).append("},\"partitions\":[");
+                .append(",\"commandsApplied\":").append(m.commandsApplied())
+                .append(",\"segments\":").append(logSegments())
+                .append(",\"segmentsDeleted\":").append(m.logSegmentsDeleted())
+                .append(",\"snapshotsTaken\":").append(m.snapshotsTaken())
+                .append(",\"snapshotsInstalled\":").append(m.snapshotsInstalled()).append("},\"partitions\":[");
         boolean first = true;
         int[][] replicas = node.topology().replicas();
         for (NodeStatus.Replica r : s.partitions()) {
@@ -119,11 +130,32 @@ final class AdminServer implements AutoCloseable {
                     .append(r.role()).append("\",\"leader\":").append(r.leaderHint()).append(",\"chosenIndex\":")
                     .append(r.chosenIndex()).append(",\"appliedIndex\":").append(r.appliedIndex())
                     .append(",\"applyLag\":").append(Math.max(0, r.chosenIndex() - r.appliedIndex()))
+                    .append(snapshotJson(r.partition()))
                     .append(",\"replicas\":").append(java.util.Arrays.toString(replicas[r.partition()])
                             .replace(" ", "")).append('}');
             first = false;
         }
         return sb.append("]}").toString();
+    }
+
+    /** The partition's snapshot fields, or nothing if it left this node since the status was read. */
+    private String snapshotJson(int partition) {
+        io.bulwark.server.replication.DriverStatus d;
+        try {
+            d = node.replicas().status(partition);
+        } catch (IllegalArgumentException removedMeanwhile) {
+            return "";
+        }
+        return ",\"snapshotIndex\":" + d.snapshotIndex() + ",\"snapshotsTaken\":" + d.snapshotsTaken()
+                + ",\"snapshotsInstalled\":" + d.snapshotsInstalled();
+    }
+
+    private int logSegments() {
+        try {
+            return node.replicas().logSegments().size();
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     private static String json(String s) {

@@ -37,10 +37,12 @@ import java.util.concurrent.CompletionException;
  *
  * <p>Data directory: {@code NODE} (this node's id, so a directory is never started as another node),
  * {@code cluster.conf} (the cluster definition, so a restart needs only the directory), {@code LOCK}
- * (one process at a time), and {@code replicas/} (the shared log).
+ * (one process at a time), and {@code replicas/} (the shared log's segments and each partition's snapshots,
+ * in {@code replicas/wal/}). Partitions snapshot their state as {@link NodeConfig#snapshots()} says, and the
+ * log is compacted behind them, so disk use and restart time follow the state, not the history of writes.
  *
  * <p>Nodes join and leave through {@link Rebalancer}, which moves replicas with the admin requests of
- * {@link Wire}. Not yet: re-placing a dead node's replicas without an operator, and log compaction.
+ * {@link Wire}. Not yet: re-placing a dead node's replicas without an operator.
  *
  * <p>Thread-safety: thread-safe.
  */
@@ -58,6 +60,14 @@ public final class BulwarkNode implements AutoCloseable {
      */
     static final io.bulwark.paxos.ReplicaOptions REPLICA_OPTIONS = new io.bulwark.paxos.ReplicaOptions(30, 10, 4, 256,
             64 << 10, 64 << 10, 10_000, 64, false, 0.1);
+
+    /** Log options for segments of {@code segmentBytes}: records may fill a segment, up to the default cap. */
+    static io.bulwark.paxos.log.LogOptions logOptions(long segmentBytes) {
+        long recordBytes = Math.min(io.bulwark.paxos.log.LogOptions.DEFAULT_MAX_RECORD_BYTES,
+                segmentBytes - io.bulwark.paxos.log.LogOptions.FRAME_OVERHEAD_BYTES);
+        return io.bulwark.paxos.log.LogOptions.defaults().withMaxRecordBytes((int) Math.max(1, recordBytes))
+                .withMaxSegmentBytes(segmentBytes);
+    }
 
     private final int nodeId;
     /** The cluster definition, replaced by {@link Wire#SET_DEFINITION} when nodes join or leave. */
@@ -100,7 +110,9 @@ public final class BulwarkNode implements AutoCloseable {
                         config.dataDirectory().resolve(REPLICAS_DIRECTORY))
                 .withBindAddress(new InetSocketAddress(self.host(), self.peerPort()))
                 .withReplicaOptions(REPLICA_OPTIONS)
-                .withTickMs(config.tickMs());
+                .withTickMs(config.tickMs())
+                .withSnapshotPolicy(config.snapshots())
+                .withLogOptions(logOptions(config.logSegmentBytes()));
         ReplicaHost h = ReplicaHost.start(rc, groups);
         this.host = h;
         hosted.addAll(h.groups());

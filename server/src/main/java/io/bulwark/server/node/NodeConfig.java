@@ -1,5 +1,6 @@
 package io.bulwark.server.node;
 
+import io.bulwark.server.replication.SnapshotPolicy;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -15,14 +16,31 @@ import java.util.Objects;
  *                      {@code /metrics}), or null for none
  * @param joining       the node joins an existing cluster: on its first start it hosts no partition until the
  *                      rebalancer gives it replicas (ignored on a restart, which hosts what its log holds)
+ * @param snapshots     when partitions snapshot their state so that the log can be compacted
+ * @param logSegmentBytes size of the shared log's segment files (the unit in which compaction frees disk)
  */
 public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs,
-                         java.net.InetSocketAddress adminAddress, boolean joining) {
+                         java.net.InetSocketAddress adminAddress, boolean joining, SnapshotPolicy snapshots,
+                         long logSegmentBytes) {
 
     public static final int DEFAULT_TICK_MS = 10;
+    /** Default log segment: 8 MiB, see {@link io.bulwark.server.replication.ReplicaDriverConfig#DEFAULT_LOG_OPTIONS}. */
+    public static final long DEFAULT_LOG_SEGMENT_BYTES = 8L << 20;
+
+    /** A configuration with the default snapshot policy and log segments. */
+    public NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs,
+                      java.net.InetSocketAddress adminAddress, boolean joining) {
+        this(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, SnapshotPolicy.defaults(),
+                DEFAULT_LOG_SEGMENT_BYTES);
+    }
 
     public NodeConfig {
         Objects.requireNonNull(dataDirectory, "dataDirectory");
+        Objects.requireNonNull(snapshots, "snapshots");
+        // Validated by the log's own rules (every record must fit in a segment) when the node starts.
+        if (logSegmentBytes < 1) {
+            throw new IllegalArgumentException("logSegmentBytes must be positive, was " + logSegmentBytes);
+        }
         if (nodeId < 1) {
             throw new IllegalArgumentException("node ids start at 1, was " + nodeId);
         }
@@ -36,10 +54,20 @@ public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int t
     }
 
     public NodeConfig withAdminAddress(java.net.InetSocketAddress address) {
-        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, address, joining);
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, address, joining, snapshots, logSegmentBytes);
     }
 
     public NodeConfig asJoining() {
-        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, true);
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, true, snapshots, logSegmentBytes);
+    }
+
+    /** A copy with another snapshot policy. */
+    public NodeConfig withSnapshots(SnapshotPolicy policy) {
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, policy, logSegmentBytes);
+    }
+
+    /** A copy with another log segment size. */
+    public NodeConfig withLogSegmentBytes(long bytes) {
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, snapshots, bytes);
     }
 }

@@ -9,8 +9,9 @@ import java.util.concurrent.CountDownLatch;
  * {@code kill -9} is survived by the log). Prints {@value #READY} and the client address once serving,
  * which is what process launchers wait for.
  *
- * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT] [--joining]}. The {@code bulwark server}
- * command is the user-facing form.
+ * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT] [--joining]
+ * [--snapshot-every-slots N] [--snapshot-every-bytes N] [--max-log-bytes N]} (0 turns a snapshot trigger off; see
+ * {@link io.bulwark.server.replication.SnapshotPolicy}). The {@code bulwark server} command is the user-facing form.
  */
 public final class NodeMain {
 
@@ -26,6 +27,7 @@ public final class NodeMain {
         int tickMs = NodeConfig.DEFAULT_TICK_MS;
         java.net.InetSocketAddress admin = null;
         boolean joining = false;
+        io.bulwark.server.replication.SnapshotPolicy snapshots = io.bulwark.server.replication.SnapshotPolicy.defaults();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--joining")) {
@@ -42,6 +44,9 @@ public final class NodeMain {
                 case "--cluster" -> cluster = Path.of(v);
                 case "--tick-ms" -> tickMs = Integer.parseInt(v);
                 case "--admin" -> admin = parseAddress(v);
+                case "--snapshot-every-slots" -> snapshots = snapshots.withEverySlots(Long.parseLong(v));
+                case "--snapshot-every-bytes" -> snapshots = snapshots.withEveryBytes(Long.parseLong(v));
+                case "--max-log-bytes" -> snapshots = snapshots.withMaxLogBytes(Long.parseLong(v));
                 default -> fail("unknown option " + a);
             }
         }
@@ -49,7 +54,8 @@ public final class NodeMain {
             fail("usage: NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT] [--joining]");
         }
         try {
-            run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs, admin, joining));
+            run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs, admin, joining)
+                    .withSnapshots(snapshots));
         } catch (IOException | IllegalArgumentException e) {
             fail(e.getMessage());
         }

@@ -14,9 +14,13 @@ package io.bulwark.server.replication;
  * @param commandsProposed      client commands this replica accepted as leader
  * @param messagesDropped       inbound messages dropped because the event loop's inbox was full
  * @param syncNanosTotal        time spent in group-commit batches on the sync thread (writes and fsync)
+ * @param snapshotsTaken        snapshots the groups took of their own state (saved durably)
+ * @param snapshotsInstalled    snapshots installed from a leader by groups that had fallen behind its compacted log
+ * @param logSegmentsDeleted    shared-log segment files deleted because every group had compacted past them
  */
 public record DriverMetrics(long fsyncs, long groupCommits, long readiesSynced, long slotsApplied,
-                            long commandsApplied, long commandsProposed, long messagesDropped, long syncNanosTotal) {
+                            long commandsApplied, long commandsProposed, long messagesDropped, long syncNanosTotal,
+                            long snapshotsTaken, long snapshotsInstalled, long logSegmentsDeleted) {
 
     /** Average Readies covered by one group commit, or 0 if none happened. */
     public double readiesPerGroupCommit() {

@@ -12,9 +12,15 @@ import io.bulwark.paxos.Role;
  * @param chosenIndex   its chosen prefix
  * @param appliedIndex  the last slot applied to its state machine
  * @param membership    the group's membership as this replica knows it (voters and learners)
+ * @param snapshotIndex the index the newest durable snapshot of this replica covers (taken here or installed
+ *                      from the leader); 0 if none
+ * @param snapshotsTaken     snapshots this replica took of its own state since the driver started
+ * @param snapshotsInstalled snapshots it installed from a leader since the driver started (it had fallen behind
+ *                           the leader's compacted log)
  */
 public record DriverStatus(int nodeId, boolean running, Role role, int leaderHint, long chosenIndex,
-                           long appliedIndex, io.bulwark.paxos.Membership membership) {
+                           long appliedIndex, io.bulwark.paxos.Membership membership, long snapshotIndex,
+                           long snapshotsTaken, long snapshotsInstalled) {
 
     /** True if running and leading. */
     public boolean isLeader() {

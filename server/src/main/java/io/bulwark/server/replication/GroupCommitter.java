@@ -32,28 +32,50 @@ final class GroupCommitter {
 
     private static final System.Logger LOG = System.getLogger(GroupCommitter.class.getName());
 
-    /** One Ready of one group, in hand-over order. */
-    record Staged(SharedLog.Group group, Ready ready) {
+    /** One Ready of one group, or one checkpoint of it (exactly one of the two is set), in hand-over order. */
+    record Staged(SharedLog.Group group, Ready ready, Checkpoint checkpoint) {
+        Staged(SharedLog.Group group, Ready ready) {
+            this(group, ready, null);
+        }
+
+        Staged(SharedLog.Group group, Checkpoint checkpoint) {
+            this(group, null, checkpoint);
+        }
+    }
+
+    /** What {@link SharedLog.Group#writeCheckpoint} writes, captured on the loop when the snapshot was durable. */
+    record Checkpoint(long snapshotIndex, io.bulwark.paxos.Ballot promised, List<io.bulwark.paxos.Entry> live,
+                      long chosenIndex) {
     }
 
     /**
      * How one hand-over ended.
      *
-     * @param lastReadyIds id of the last Ready written, per group (empty for a sync-marker task)
-     * @param readies      Readies written
-     * @param synced       whether an fsync covered them
-     * @param nanos        time the batch took on this thread
-     * @param failure      null on success; otherwise the log is unusable
+     * @param lastReadyIds    id of the last Ready written, per group (empty for a sync-marker task)
+     * @param readies         Readies written
+     * @param synced          whether an fsync covered them
+     * @param nanos           time the batch took on this thread
+     * @param failure         null on success; otherwise the log is unusable
+     * @param checkpointed    groups whose checkpoint this batch wrote and synced
+     * @param segmentsDeleted log segments deleted after the sync
+     * @param holdingOldest   groups keeping the oldest segment alive, if the log is above its bound (else empty)
      */
-    record Completion(Map<Integer, Long> lastReadyIds, int readies, boolean synced, long nanos, Throwable failure) {
+    record Completion(Map<Integer, Long> lastReadyIds, int readies, boolean synced, long nanos, Throwable failure,
+                      java.util.Set<Integer> checkpointed, int segmentsDeleted, java.util.Set<Integer> holdingOldest) {
+        Completion(Map<Integer, Long> lastReadyIds, int readies, boolean synced, long nanos, Throwable failure) {
+            this(lastReadyIds, readies, synced, nanos, failure, java.util.Set.of(), 0, java.util.Set.of());
+        }
     }
 
     private final SharedLog log;
     private final Consumer<Completion> onDone;
     private final ExecutorService thread;
+    /** Segments above which the log counts as too large (0: no bound). */
+    private final long maxSegments;
 
-    GroupCommitter(SharedLog log, String threadName, Consumer<Completion> onDone) {
+    GroupCommitter(SharedLog log, String threadName, long maxSegments, Consumer<Completion> onDone) {
         this.log = log;
+        this.maxSegments = maxSegments;
         this.onDone = onDone;
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, threadName);
@@ -62,26 +84,55 @@ final class GroupCommitter {
         });
     }
 
-    /** Writes {@code batch} in order and, if {@code sync}, makes it durable with one fsync. */
+    /**
+     * Writes {@code batch} in order and, if {@code sync}, makes it durable with one fsync; then deletes the log
+     * segments that checkpoints made redundant (a failed deletion is logged, not fatal: it is retried later).
+     */
     void commit(List<Staged> batch, boolean sync) {
         submit(() -> {
             long start = System.nanoTime();
             Map<Integer, Long> last = new TreeMap<>();
+            java.util.Set<Integer> checkpointed = new java.util.TreeSet<>();
+            int readies = 0;
             for (Staged s : batch) {
-                last.put(s.group().id(), s.ready().id());
+                if (s.ready() != null) {
+                    last.put(s.group().id(), s.ready().id());
+                    readies++;
+                } else {
+                    checkpointed.add(s.group().id());
+                }
             }
             try {
                 for (Staged s : batch) {
-                    s.group().write(s.ready());
+                    if (s.ready() != null) {
+                        s.group().write(s.ready());
+                    } else {
+                        Checkpoint c = s.checkpoint();
+                        s.group().writeCheckpoint(c.snapshotIndex(), c.promised(), c.live(), c.chosenIndex());
+                    }
                 }
                 if (sync) {
                     log.sync();
                 }
             } catch (IOException | RuntimeException e) {
-                onDone.accept(new Completion(last, batch.size(), sync, System.nanoTime() - start, e));
+                onDone.accept(new Completion(last, readies, sync, System.nanoTime() - start, e));
                 return;
             }
-            onDone.accept(new Completion(last, batch.size(), sync, System.nanoTime() - start, null));
+            int deleted = 0;
+            java.util.Set<Integer> holding = java.util.Set.of();
+            if (sync) {
+                try {
+                    deleted = log.deleteCompactedSegments();
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "deleting compacted log segments failed (retried after the "
+                            + "next group commit): " + e.getMessage());
+                }
+                if (maxSegments > 0 && log.segmentNames().size() > maxSegments) {
+                    holding = log.groupsHoldingOldestSegment();
+                }
+            }
+            onDone.accept(new Completion(last, readies, sync, System.nanoTime() - start, null,
+                    sync ? checkpointed : java.util.Set.of(), deleted, holding));
         });
     }
 

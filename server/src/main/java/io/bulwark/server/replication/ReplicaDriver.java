@@ -106,6 +106,11 @@ public final class ReplicaDriver implements AutoCloseable {
         return host.metrics();
     }
 
+    /** The state machine's image and the index it was applied through (see {@link ReplicaHost#stateImage}). */
+    public CompletableFuture<ReplicaHost.GroupImage> stateImage() {
+        return host.stateImage(GROUP);
+    }
+
     /** The transport's counters so far. */
     public TransportStats transportStats() {
         return host.transportStats();

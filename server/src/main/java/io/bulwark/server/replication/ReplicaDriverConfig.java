@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  *
  * @param nodeId                  this replica's id, a member of {@code membership}
  * @param membership              the group's initial membership (ignored once the log records a newer one)
- * @param dataDirectory           where the replica's log lives; created if absent; one driver at a time
+ * @param dataDirectory           where the replica's log and snapshots live; created if absent; one driver at a time
  * @param bindAddress             where the peer transport listens (port 0: pick a free one)
  * @param replicaOptions          the Paxos replica's tuning; its worst-case message must fit in a transport frame,
  *                                and lease reads must be off (see the constructor)
@@ -35,12 +35,23 @@ import java.util.function.Supplier;
  * @param applyListener           sees every applied command, on the event-loop thread
  * @param statusListener          runs on the event-loop thread whenever the role, leader hint or running state
  *                                changes; must be quick (e.g. signal a condition)
+ * @param snapshotPolicy          when groups snapshot so that the log can be compacted; its chunks must fit in a
+ *                                transport frame
  */
 public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDirectory, InetSocketAddress bindAddress,
                                   ReplicaOptions replicaOptions, LogOptions logOptions, int tickMs,
                                   int maxOutstandingRequests, int maxInboxMessages, int maxSessions, long randomSeed,
                                   PeerTransportOptions transportOptions, Supplier<StateMachine> stateMachineFactory,
-                                  ApplyListener applyListener, Runnable statusListener) {
+                                  ApplyListener applyListener, Runnable statusListener,
+                                  SnapshotPolicy snapshotPolicy) {
+
+    /**
+     * Default log options: 8 MiB segments (the unit in which compaction frees disk: with the default snapshot
+     * policy a node keeps a few dozen megabytes of log, so 64 MiB segments would rarely be freed at all) and
+     * records of up to 4 MiB (a record holds one batch, at most {@code maxBatchBytes}).
+     */
+    public static final LogOptions DEFAULT_LOG_OPTIONS =
+            LogOptions.defaults().withMaxRecordBytes(4 << 20).withMaxSegmentBytes(8L << 20);
 
     /** Default tick: 10 ms. */
     public static final int DEFAULT_TICK_MS = 10;
@@ -68,6 +79,7 @@ public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDi
         Objects.requireNonNull(stateMachineFactory, "stateMachineFactory");
         Objects.requireNonNull(applyListener, "applyListener");
         Objects.requireNonNull(statusListener, "statusListener");
+        Objects.requireNonNull(snapshotPolicy, "snapshotPolicy");
         if (nodeId < 0) {
             throw new IllegalArgumentException("nodeId must not be negative, was " + nodeId);
         }
@@ -91,6 +103,10 @@ public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDi
                     + " bytes: max(maxInFlightSlots, maxEntriesPerMessage) x maxBatchBytes) exceeds the transport's"
                     + " maxFrameBytes " + transportOptions.maxFrameBytes() + "; lower maxBatchBytes or raise maxFrameBytes");
         }
+        if (snapshotPolicy.chunkBytes() + 1024L > transportOptions.maxFrameBytes()) {
+            throw new IllegalArgumentException("snapshot chunks of " + snapshotPolicy.chunkBytes() + " bytes do not fit"
+                    + " in the transport's maxFrameBytes " + transportOptions.maxFrameBytes());
+        }
         if (replicaOptions.maxBatchBytes() + 64L > logOptions.maxRecordBytes()) {
             throw new IllegalArgumentException("maxBatchBytes " + replicaOptions.maxBatchBytes()
                     + " does not fit in a log record of maxRecordBytes " + logOptions.maxRecordBytes());
@@ -98,72 +114,86 @@ public record ReplicaDriverConfig(int nodeId, Membership membership, Path dataDi
     }
 
     /**
-     * Laptop defaults: loopback port 0, {@link #DEFAULT_REPLICA_OPTIONS}, default log options, 10 ms ticks,
+     * Laptop defaults: loopback port 0, {@link #DEFAULT_REPLICA_OPTIONS}, {@link #DEFAULT_LOG_OPTIONS}, 10 ms ticks,
      * 65,536 outstanding requests and inbox messages, 100,000 sessions, KV state machine, a seed derived from
-     * the node id and the clock.
+     * the node id and the clock, {@link SnapshotPolicy#defaults()}.
      */
     public static ReplicaDriverConfig of(int nodeId, Membership membership, Path dataDirectory) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DEFAULT_REPLICA_OPTIONS,
-                LogOptions.defaults(), DEFAULT_TICK_MS, 65_536, 65_536, 100_000,
+                DEFAULT_LOG_OPTIONS, DEFAULT_TICK_MS, 65_536, 65_536, 100_000,
                 System.nanoTime() * 31 + nodeId, PeerTransportOptions.defaults(), KvStateMachine::new,
-                ApplyListener.NONE, () -> { });
+                ApplyListener.NONE, () -> { }, SnapshotPolicy.defaults());
     }
 
     /** A copy listening on another address. */
     public ReplicaDriverConfig withBindAddress(InetSocketAddress address) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, address, replicaOptions, logOptions, tickMs,
                 maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, statusListener);
+                stateMachineFactory, applyListener, statusListener, snapshotPolicy);
     }
 
     /** A copy with other replica options. */
     public ReplicaDriverConfig withReplicaOptions(ReplicaOptions options) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, options, logOptions, tickMs,
                 maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, statusListener);
+                stateMachineFactory, applyListener, statusListener, snapshotPolicy);
     }
 
     /** A copy with another tick length. */
     public ReplicaDriverConfig withTickMs(int ms) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions, ms,
                 maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, statusListener);
+                stateMachineFactory, applyListener, statusListener, snapshotPolicy);
     }
 
     /** A copy with another seed. */
     public ReplicaDriverConfig withRandomSeed(long seed) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, seed, transportOptions,
-                stateMachineFactory, applyListener, statusListener);
+                stateMachineFactory, applyListener, statusListener, snapshotPolicy);
     }
 
     /** A copy with another state machine factory. */
     public ReplicaDriverConfig withStateMachine(Supplier<StateMachine> factory) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions, factory,
-                applyListener, statusListener);
+                applyListener, statusListener, snapshotPolicy);
     }
 
     /** A copy with another apply listener. */
     public ReplicaDriverConfig withApplyListener(ApplyListener listener) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, listener, statusListener);
+                stateMachineFactory, listener, statusListener, snapshotPolicy);
     }
 
     /** A copy with another status listener. */
     public ReplicaDriverConfig withStatusListener(Runnable listener) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
-                stateMachineFactory, applyListener, listener);
+                stateMachineFactory, applyListener, listener, snapshotPolicy);
     }
 
     /** A copy with other transport limits. */
     public ReplicaDriverConfig withTransportOptions(PeerTransportOptions options) {
         return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
                 tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, options,
-                stateMachineFactory, applyListener, statusListener);
+                stateMachineFactory, applyListener, statusListener, snapshotPolicy);
+    }
+
+    /** A copy with another snapshot policy. */
+    public ReplicaDriverConfig withSnapshotPolicy(SnapshotPolicy policy) {
+        return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, logOptions,
+                tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
+                stateMachineFactory, applyListener, statusListener, policy);
+    }
+
+    /** A copy with other log limits. */
+    public ReplicaDriverConfig withLogOptions(LogOptions options) {
+        return new ReplicaDriverConfig(nodeId, membership, dataDirectory, bindAddress, replicaOptions, options,
+                tickMs, maxOutstandingRequests, maxInboxMessages, maxSessions, randomSeed, transportOptions,
+                stateMachineFactory, applyListener, statusListener, snapshotPolicy);
     }
 
     /**

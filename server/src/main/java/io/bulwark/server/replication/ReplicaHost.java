@@ -13,8 +13,10 @@ import io.bulwark.paxos.ReadState;
 import io.bulwark.paxos.Ready;
 import io.bulwark.paxos.Replica;
 import io.bulwark.paxos.Role;
+import io.bulwark.paxos.SnapshotMeta;
 import io.bulwark.paxos.StateMachine;
 import io.bulwark.paxos.Value;
+import io.bulwark.paxos.log.StoredSnapshot;
 import io.bulwark.paxos.storage.SharedLog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -68,6 +70,8 @@ import java.util.function.UnaryOperator;
  *       since the last hand-over, writes them and fsyncs once. Completions come back to the loop, which then
  *       sends each group's {@code sendAfterSync} messages and reports {@link Replica#persisted}, per group in
  *       Ready order.</li>
+ *   <li><b>Snapshot thread</b> ({@link SnapshotWorker}): owns the groups' snapshot files; saves, sends and
+ *       receives snapshots (see below).</li>
  *   <li>The transport's reader and writer threads, which only decode/encode and hand messages over.</li>
  * </ul>
  *
@@ -79,14 +83,34 @@ import java.util.function.UnaryOperator;
  * {@link StaleCommandException}) or an {@link IllegalArgumentException} for a rejected command. Futures
  * complete on the event-loop thread: dependent actions must be short and non-blocking.
  *
+ * <h2>Snapshots and compaction</h2>
+ * When a group has applied {@link SnapshotPolicy#everySlots()} slots (or {@link SnapshotPolicy#everyBytes()}
+ * bytes of commands) since its last snapshot, the loop takes the image of its exactly-once state machine
+ * between two inputs, and a <b>snapshot thread</b> ({@link SnapshotWorker}) saves it in the group's snapshot
+ * store beside the log (temp file, fsync, rename, directory fsync; CRC32C over the file), so a large state
+ * never stalls the loop or the other groups' commits. Once it is durable the loop stages a checkpoint of the
+ * group into the log with the next group commit, and tells the replica it may drop its entries up to the
+ * snapshot before this one (one snapshot behind, so that a follower missing a few entries just before a
+ * snapshot gets entries, not a whole snapshot). After each group commit the sync thread deletes the log
+ * segments every live group has checkpointed past ({@link SharedLog}); if the log still exceeds
+ * {@link SnapshotPolicy#maxLogBytes()}, the groups that keep its oldest segment snapshot early. A restart
+ * starts each group from its newest usable snapshot and replays only its records above it.
+ *
+ * <p>A follower (or a new learner) behind the leader's compacted log receives the leader's snapshot in chunks
+ * of {@link SnapshotPolicy#chunkBytes()}: the snapshot thread reads them on the leader, and on the follower
+ * writes them, verifies the whole snapshot's CRC32C, installs it durably (fsync, rename) and the loop restores
+ * the state machine from it (the KV state machine checks every value's CRC32C again) before applying the
+ * entries after it. An interrupted transfer resumes where it stopped, also across a restart.
+ *
  * <h2>Failures</h2>
- * A failed write or fsync is fatal and never retried: the host stops every group, fails every pending request
- * with a {@link ReplicaStoppedException} carrying the cause, and closes its transport. Restarting on the same
- * directory recovers every group from what was durable.
+ * A failed write or fsync — of the log, a snapshot, or a received snapshot chunk — is fatal and never retried:
+ * the host stops every group, fails every pending request with a {@link ReplicaStoppedException} carrying the
+ * cause, and closes its transport. Restarting on the same directory recovers every group from what was
+ * durable.
  *
  * <h2>Not yet</h2>
- * Snapshots and log compaction. Lease reads are refused. Groups are added and removed at run time
- * ({@link #addGroup}, {@link #removeGroup}) as replicas move between nodes.
+ * Lease reads are refused. Snapshots are built, saved and installed whole in memory. Groups are added and
+ * removed at run time ({@link #addGroup}, {@link #removeGroup}) as replicas move between nodes.
  *
  * <p>Thread-safety: every public method is thread-safe.
  */
@@ -126,7 +150,20 @@ public final class ReplicaHost implements AutoCloseable {
     // Inputs of the event loop.
 
     private sealed interface Event permits Inbound, Submit, Read, DiskDone, Stop, AddGroup, GroupOpened, RemoveGroup,
-            Reconfigure {
+            Reconfigure, SnapshotSaved, ChunkReceived, StateImage {
+    }
+
+    private record SnapshotSaved(SnapshotWorker.Saved saved) implements Event {
+    }
+
+    private record ChunkReceived(SnapshotWorker.Received received) implements Event {
+    }
+
+    private record StateImage(int group, CompletableFuture<GroupImage> future) implements Event {
+    }
+
+    /** A group's state machine image (sessions and state) at {@code appliedIndex}, see {@link #stateImage}. */
+    public record GroupImage(long appliedIndex, byte[] image) {
     }
 
     private record AddGroup(GroupSpec spec, long incarnation, CompletableFuture<Void> future) implements Event {
@@ -199,6 +236,9 @@ public final class ReplicaHost implements AutoCloseable {
     private volatile long commandsApplied;
     private volatile long commandsProposed;
     private volatile long syncNanosTotal;
+    private volatile long snapshotsTaken;
+    private volatile long snapshotsInstalled;
+    private volatile long segmentsDeleted;
     private final AtomicInteger messagesDropped = new AtomicInteger();
     private final AtomicInteger messagesUnroutable = new AtomicInteger();
 
@@ -206,11 +246,18 @@ public final class ReplicaHost implements AutoCloseable {
     // Event-loop state.
 
     private final GroupCommitter committer;
+    /** Set in {@link #start} once the transport exists; the loop starts only after. */
+    private SnapshotWorker snapshotter;
     /** Readies whose durable part has not been handed to the sync thread yet, in order. */
     private final List<GroupCommitter.Staged> staged = new ArrayList<>();
     private boolean stagedNeedsSync;
     private boolean diskBusy;
     private boolean writtenSinceMark;
+    /**
+     * Whether a sync has covered the log since start: until then the creation records of the bootstrap groups
+     * may not be durable, and a snapshot must never outlive the record saying whose it is.
+     */
+    private boolean logSyncedOnce;
     private long lastDiskActivityNanos;
     /** Groups touched by inputs since their Readies were last processed. */
     private final Set<GroupState> dirty = new LinkedHashSet<>();
@@ -235,6 +282,32 @@ public final class ReplicaHost implements AutoCloseable {
         long appliedIndex;
         long nextReadId;
         boolean wasLeader;
+        /** Index of the newest durable snapshot of the group (own or installed); 0 if none. */
+        long lastSnapshotIndex;
+        /** Bytes of commands applied since the last snapshot was taken. */
+        long bytesSinceSnapshot;
+        /** Size of the last snapshot image taken or restored: the byte threshold never goes below it. */
+        long lastSnapshotBytes;
+        long snapshotsTaken;
+        long snapshotsInstalled;
+        /** A snapshot is being saved by the snapshot thread. */
+        boolean snapshotInFlight;
+        /** A checkpoint was staged and is not yet synced. */
+        boolean checkpointInFlight;
+        /** The log is above its bound and this group keeps its oldest segment: checkpoint early. */
+        boolean checkpointRequested;
+        /** A received chunk is with the snapshot thread; later chunks are dropped until it is done. */
+        boolean chunkInFlight;
+        /**
+         * The newest snapshot this replica saved itself, which its Replica has not been told of yet: the Replica
+         * compacts its memory one snapshot behind the newest, so that a follower that misses a few entries just
+         * before a snapshot still gets them as entries rather than as a whole snapshot.
+         */
+        SnapshotMeta newestUncompacted;
+        /** The snapshot the next {@code restoreSnapshot} of a Ready restores from (recovered or installed). */
+        StoredSnapshot pendingRestore;
+        /** Whether {@link #pendingRestore} was installed from a leader (then the log records a checkpoint). */
+        boolean pendingRestoreInstalled;
         volatile DriverStatus status;
 
         GroupState(GroupSpec spec, SharedLog.Group log, long seed) {
@@ -252,8 +325,10 @@ public final class ReplicaHost implements AutoCloseable {
             this.machine = new ExactlyOnceStateMachine(spec.stateMachine().get(), config.maxSessions());
             this.soleMember = initial.all().equals(Set.of(nodeId));
             this.preferredLeader = spec.preferredLeader();
+            this.pendingRestore = log.recoveredSnapshot();
+            this.lastSnapshotIndex = pendingRestore == null ? 0 : pendingRestore.index();
             this.status = new DriverStatus(nodeId, true, replica.role(), hint(), replica.chosenIndex(), 0,
-                    replica.membership());
+                    replica.membership(), lastSnapshotIndex, 0, 0);
         }
 
         int hint() {
@@ -297,7 +372,10 @@ public final class ReplicaHost implements AutoCloseable {
                 groups.put(id, new GroupState(effective, g, config.randomSeed() * 1_000_003L + id));
             }
         }
-        this.committer = new GroupCommitter(log, "bulwark-node-" + nodeId + "-sync",
+        long maxLogBytes = config.snapshotPolicy().maxLogBytes();
+        long maxSegments = maxLogBytes == 0 ? 0
+                : Math.max(2, maxLogBytes / config.logOptions().maxSegmentBytes());
+        this.committer = new GroupCommitter(log, "bulwark-node-" + nodeId + "-sync", maxSegments,
                 completion -> inbox.add(new DiskDone(completion)));
         this.loopThread = new Thread(this::runLoop, "bulwark-node-" + nodeId + "-loop");
         loopThread.setDaemon(true);
@@ -348,12 +426,20 @@ public final class ReplicaHost implements AutoCloseable {
             ReplicaHost h = host;
             host.transport = PeerTransport.startMultiplexed(config.nodeId(), config.bindAddress(),
                     config.transportOptions(), h::deliver);
+            host.snapshotter = new SnapshotWorker(config.nodeId(), host.transport, config.snapshotPolicy().chunkBytes(),
+                    "bulwark-node-" + config.nodeId() + "-snapshot");
             LOG.log(System.Logger.Level.INFO, "node " + config.nodeId() + " hosts " + specs.size() + " groups on "
                     + dir + ", peers at " + host.transport.localAddress() + ", seed " + config.randomSeed());
             host.loopThread.start();
             return host;
         } catch (IOException | RuntimeException e) {
             if (host != null) {
+                if (host.snapshotter != null) {
+                    host.snapshotter.close(STOP_TIMEOUT);
+                }
+                if (host.transport != null) {
+                    host.transport.close();
+                }
                 host.committer.close(STOP_TIMEOUT);
             } else if (log != null) {
                 try {
@@ -531,7 +617,34 @@ public final class ReplicaHost implements AutoCloseable {
     /** The host's counters so far (all groups together). */
     public DriverMetrics metrics() {
         return new DriverMetrics(store.syncs(), groupCommits, readiesSynced, slotsApplied, commandsApplied,
-                commandsProposed, messagesDropped.get(), syncNanosTotal);
+                commandsProposed, messagesDropped.get(), syncNanosTotal, snapshotsTaken, snapshotsInstalled,
+                segmentsDeleted);
+    }
+
+    /**
+     * The image of {@code group}'s state machine (exactly-once sessions and state, as a snapshot holds it) and
+     * the index it was applied through, taken on the event loop between two inputs. For checks that replicas
+     * hold equal state, and for tests; it copies the whole state.
+     */
+    public CompletableFuture<GroupImage> stateImage(int group) {
+        CompletableFuture<GroupImage> f = new CompletableFuture<>();
+        if (!running) {
+            f.completeExceptionally(stoppedException());
+        } else {
+            inbox.add(new StateImage(group, f));
+        }
+        return f;
+    }
+
+    /** The shared log's segment files, oldest first (status and tests). */
+    public List<String> logSegments() throws IOException {
+        List<String> names = new ArrayList<>();
+        for (String name : store.store().list()) {
+            if (name.startsWith("wal-")) {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     /** The transport's counters so far. */
@@ -688,8 +801,24 @@ public final class ReplicaHost implements AutoCloseable {
                 messagesUnroutable.incrementAndGet(); // removed since the message arrived
                 return;
             }
-            g.replica.step(in.message());
+            if (in.message() instanceof Message.InstallSnapshot chunk) {
+                receiveChunk(g, chunk);
+            } else {
+                g.replica.step(in.message());
+            }
             dirty.add(g);
+        } else if (event instanceof SnapshotSaved saved) {
+            onSnapshotSaved(saved.saved());
+        } else if (event instanceof ChunkReceived received) {
+            onChunkReceived(received.received());
+        } else if (event instanceof StateImage image) {
+            GroupState g = groups.get(image.group());
+            if (g == null) {
+                image.future().completeExceptionally(new IllegalArgumentException("node " + nodeId
+                        + " runs no replica of group " + image.group()));
+            } else {
+                image.future().complete(new GroupImage(g.appliedIndex, g.machine.snapshot()));
+            }
         } else if (event instanceof Submit s) {
             GroupState g = groups.get(s.group());
             if (g == null) {
@@ -759,6 +888,8 @@ public final class ReplicaHost implements AutoCloseable {
                     r.future().completeExceptionally(error);
                     inbox.add(new DiskDone(new GroupCommitter.Completion(Map.of(), 0, false, 0, error)));
                 } else {
+                    // The removal is durable: the group's snapshots can go (or at the next start, if this fails).
+                    snapshotter.discard(g.id, g.log);
                     r.future().complete(null);
                 }
             });
@@ -854,8 +985,7 @@ public final class ReplicaHost implements AutoCloseable {
             }
             // 5. Chosen commands and reads do not depend on this replica's disk: a quorum made them durable.
             if (ready.restoreSnapshot() != null) {
-                throw new IllegalStateException("node " + nodeId + " group " + g.id + " was sent a snapshot at index "
-                        + ready.restoreSnapshot().index() + ", which this host cannot install yet");
+                restore(g, ready.restoreSnapshot());
             }
             for (Entry entry : ready.committed()) {
                 apply(g, entry);
@@ -870,7 +1000,12 @@ public final class ReplicaHost implements AutoCloseable {
                             "leadership lost before the command was proposed; it was not chosen, retry it"));
                 }
             }
+            // 6. Snapshot chunks for lagging peers: read and sent by the snapshot thread.
+            for (Ready.SnapshotSend send : ready.snapshotSends()) {
+                snapshotter.send(g.id, g.log, send);
+            }
         }
+        maybeSnapshot(g);
         boolean leader = g.replica.role() == Role.LEADER;
         if (g.wasLeader && !leader && !g.pendingCommands.isEmpty()) {
             // Commands in proposed slots may still be chosen by the next leader, or replaced by no-ops: only a
@@ -883,6 +1018,146 @@ public final class ReplicaHost implements AutoCloseable {
             g.pendingCommands.clear();
         }
         g.wasLeader = leader;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Snapshots and compaction.
+
+    /**
+     * Takes a snapshot of the group's state machine when the policy says so (or the log's oldest segment waits
+     * for this group), and hands it to the snapshot thread; or, if the group has applied nothing since its last
+     * snapshot, only re-checkpoints it so that it stops holding the oldest segment.
+     */
+    private void maybeSnapshot(GroupState g) {
+        SnapshotPolicy policy = config.snapshotPolicy();
+        if (g.snapshotInFlight || g.pendingRestore != null || !logSyncedOnce || groups.get(g.id) != g) {
+            return;
+        }
+        long slots = g.appliedIndex - g.lastSnapshotIndex;
+        boolean due = (policy.everySlots() > 0 && slots >= policy.everySlots())
+                || (policy.everyBytes() > 0 && g.bytesSinceSnapshot >= Math.max(policy.everyBytes(), g.lastSnapshotBytes))
+                || g.checkpointRequested;
+        if (due && slots > 0) {
+            // The image is taken here, between two inputs, so it is exactly the state at appliedIndex; encoding,
+            // writing and fsyncing it happen on the snapshot thread.
+            byte[] image = g.machine.snapshot();
+            Membership membership = g.replica.membershipAt(g.appliedIndex);
+            g.snapshotInFlight = true;
+            g.checkpointRequested = false;
+            g.bytesSinceSnapshot = 0;
+            g.lastSnapshotBytes = image.length;
+            snapshotter.save(g.id, g.log, g.appliedIndex, membership, image, saved -> inbox.add(new SnapshotSaved(saved)));
+        } else if (g.checkpointRequested && slots == 0 && !g.checkpointInFlight) {
+            g.checkpointRequested = false;
+            stageCheckpoint(g, g.lastSnapshotIndex);
+        }
+    }
+
+    /** The snapshot thread saved (or failed to save) a snapshot. */
+    private void onSnapshotSaved(SnapshotWorker.Saved s) throws StorageFailure {
+        GroupState g = groups.get(s.group());
+        if (g == null || g.log != s.view()) {
+            return; // the group was removed meanwhile
+        }
+        g.snapshotInFlight = false;
+        dirty.add(g);
+        if (s.failure() instanceof IllegalArgumentException) {
+            // A snapshot installed from the leader meanwhile is newer: this one is moot.
+            LOG.log(System.Logger.Level.INFO, "node " + nodeId + " group " + g.id + ": snapshot not saved: "
+                    + s.failure().getMessage());
+            return;
+        }
+        if (s.failure() != null) {
+            throw new StorageFailure("saving a snapshot of group " + g.id, s.failure());
+        }
+        SnapshotMeta meta = s.meta();
+        g.snapshotsTaken++;
+        snapshotsTaken++;
+        if (meta.index() <= g.lastSnapshotIndex) {
+            return; // an installed snapshot overtook it
+        }
+        if (g.newestUncompacted != null && g.newestUncompacted.index() > g.replica.snapshotIndex()) {
+            g.replica.compacted(g.newestUncompacted);
+        }
+        g.newestUncompacted = meta;
+        g.lastSnapshotIndex = meta.index();
+        stageCheckpoint(g, meta.index());
+        LOG.log(System.Logger.Level.DEBUG, "node " + nodeId + " group " + g.id + ": snapshot at index " + meta.index()
+                + " (" + meta.totalBytes() + " bytes) is durable");
+    }
+
+    /**
+     * Stages the group's checkpoint after its snapshot at {@code snapshotIndex} (0: none) is durable: what the
+     * replica holds now is re-stated in the log, so that every older record of the group can go.
+     */
+    private void stageCheckpoint(GroupState g, long snapshotIndex) {
+        staged.add(new GroupCommitter.Staged(g.log, new GroupCommitter.Checkpoint(snapshotIndex, g.replica.promised(),
+                g.replica.entriesAfter(snapshotIndex), g.replica.chosenIndex())));
+        stagedNeedsSync = true;
+        g.checkpointInFlight = true;
+    }
+
+    /** A leader's snapshot chunk: one at a time goes to the snapshot thread; the replica answers once it is written. */
+    private void receiveChunk(GroupState g, Message.InstallSnapshot chunk) {
+        if (chunk.index() <= g.replica.chosenIndex()) {
+            // Already past it (learned meanwhile, or a retransmission of one installed): tell the sender so.
+            g.replica.snapshotReceived(chunk, chunk.totalBytes(), null);
+            return;
+        }
+        if (g.chunkInFlight || g.pendingRestore != null) {
+            return; // the sender resends from the offset the reply to the chunk in flight names
+        }
+        g.chunkInFlight = true;
+        snapshotter.receive(g.id, g.log, chunk, r -> inbox.add(new ChunkReceived(r)));
+    }
+
+    /** The snapshot thread wrote a received chunk (and, for the last one, verified and installed the snapshot). */
+    private void onChunkReceived(SnapshotWorker.Received r) throws StorageFailure {
+        GroupState g = groups.get(r.group());
+        if (g == null || g.log != r.view()) {
+            return;
+        }
+        g.chunkInFlight = false;
+        dirty.add(g);
+        if (r.failure() != null) {
+            throw new StorageFailure("receiving a snapshot of group " + g.id, r.failure());
+        }
+        long chosenBefore = g.replica.chosenIndex();
+        g.replica.snapshotReceived(r.chunk(), r.receivedBytes(), r.completedMeta());
+        if (r.completed() != null && g.replica.snapshotIndex() == r.completed().index()
+                && g.replica.chosenIndex() >= r.completed().index() && chosenBefore < r.completed().index()) {
+            // Installed: the Ready that asks to restore from it follows.
+            g.pendingRestore = r.completed();
+            g.pendingRestoreInstalled = true;
+        }
+    }
+
+    /** Replaces the state machine with a snapshot's state, as a Ready asked (at start, or after an install). */
+    private void restore(GroupState g, SnapshotMeta meta) {
+        StoredSnapshot s = g.pendingRestore;
+        if (s == null || s.index() != meta.index()) {
+            throw new IllegalStateException("node " + nodeId + " group " + g.id + " was told to restore snapshot "
+                    + meta.index() + " but holds " + (s == null ? "none" : "snapshot " + s.index()));
+        }
+        // The snapshot file passed its CRC32C when it was read or received; the KV state machine checks each
+        // value's own CRC32C again as it restores.
+        g.machine.restore(s.state());
+        g.lastSnapshotBytes = s.state().length;
+        g.appliedIndex = meta.index();
+        g.lastSnapshotIndex = Math.max(g.lastSnapshotIndex, meta.index());
+        g.bytesSinceSnapshot = 0;
+        g.newestUncompacted = null;
+        g.pendingRestore = null;
+        g.log.releaseRecoveredSnapshot();
+        if (g.pendingRestoreInstalled) {
+            g.pendingRestoreInstalled = false;
+            g.snapshotsInstalled++;
+            snapshotsInstalled++;
+            stageCheckpoint(g, meta.index());
+            LOG.log(System.Logger.Level.INFO, "node " + nodeId + " group " + g.id + ": installed the leader's snapshot"
+                    + " at index " + meta.index() + " (" + meta.totalBytes() + " bytes)");
+        }
+        serveReadsUpTo(g, g.appliedIndex);
     }
 
     private void completeDurable(GroupState g, Ready ready) {
@@ -922,6 +1197,21 @@ public final class ReplicaHost implements AutoCloseable {
         if (!c.synced()) {
             return;
         }
+        logSyncedOnce = true;
+        segmentsDeleted += c.segmentsDeleted();
+        for (int id : c.checkpointed()) {
+            GroupState g = groups.get(id);
+            if (g != null) {
+                g.checkpointInFlight = false;
+            }
+        }
+        for (int id : c.holdingOldest()) {
+            GroupState g = groups.get(id);
+            if (g != null && !g.checkpointRequested) {
+                g.checkpointRequested = true;
+                dirty.add(g);
+            }
+        }
         groupCommits++;
         readiesSynced += c.readies();
         for (Map.Entry<Integer, Long> e : c.lastReadyIds().entrySet()) {
@@ -950,6 +1240,7 @@ public final class ReplicaHost implements AutoCloseable {
         slotsApplied++;
         if (entry.value() instanceof Value.Batch batch) {
             for (Command c : batch.commands()) {
+                g.bytesSinceSnapshot += c.encodedSize();
                 applyCommand(g, entry.slot(), c);
             }
         }
@@ -1043,7 +1334,7 @@ public final class ReplicaHost implements AutoCloseable {
         for (GroupState g : which) {
             DriverStatus previous = g.status;
             DriverStatus next = new DriverStatus(nodeId, running, g.replica.role(), g.hint(), g.replica.chosenIndex(),
-                    g.appliedIndex, g.replica.membership());
+                    g.appliedIndex, g.replica.membership(), g.lastSnapshotIndex, g.snapshotsTaken, g.snapshotsInstalled);
             if (next.equals(previous)) {
                 continue;
             }
@@ -1084,10 +1375,17 @@ public final class ReplicaHost implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------------------
     // Stopping.
 
-    /** A write or fsync failed: the log is unusable and the host must stop. */
+    /** A write or fsync failed: the log (or a snapshot) is unusable and the host must stop. */
     private static final class StorageFailure extends Exception {
+        final String what;
+
         StorageFailure(Throwable cause) {
+            this("write or fsync of the node's log", cause);
+        }
+
+        StorageFailure(String what, Throwable cause) {
             super(cause);
+            this.what = what;
         }
     }
 
@@ -1101,7 +1399,7 @@ public final class ReplicaHost implements AutoCloseable {
 
     private void shutdown(Throwable fatal) {
         if (fatal instanceof StorageFailure sf) {
-            failure = new IOException("write or fsync of the node's log failed (" + sf.getCause().getMessage()
+            failure = new IOException(sf.what + " failed (" + sf.getCause().getMessage()
                     + "); not retried, because the kernel may have dropped the unsynced pages. Restart the node:"
                     + " it recovers from what is durable and catches up from its peers", sf.getCause());
             LOG.log(System.Logger.Level.ERROR, "node " + nodeId + " stopped: " + failure.getMessage());
@@ -1134,6 +1432,7 @@ public final class ReplicaHost implements AutoCloseable {
             committer.commit(List.copyOf(staged), stagedNeedsSync);
             staged.clear();
         }
+        snapshotter.close(STOP_TIMEOUT);
         committer.close(STOP_TIMEOUT);
         transport.close();
         try {
@@ -1157,7 +1456,8 @@ public final class ReplicaHost implements AutoCloseable {
         Event e;
         while ((e = inbox.poll()) != null) {
             CompletableFuture<?> admin = e instanceof AddGroup a ? a.future() : e instanceof GroupOpened o ? o.future()
-                    : e instanceof RemoveGroup rg ? rg.future() : e instanceof Reconfigure c ? c.future() : null;
+                    : e instanceof RemoveGroup rg ? rg.future() : e instanceof Reconfigure c ? c.future()
+                    : e instanceof StateImage i ? i.future() : null;
             if (admin != null) {
                 admin.completeExceptionally(stoppedException());
                 continue;

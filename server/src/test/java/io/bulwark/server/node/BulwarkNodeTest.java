@@ -115,6 +115,92 @@ class BulwarkNodeTest {
         }
     }
 
+    /** Bytes of the shared log's segment files in a node's data directory. */
+    private static long logBytes(Path nodeDirectory) throws IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(nodeDirectory.resolve("replicas").resolve("wal"))) {
+            long total = 0;
+            for (Path p : files.filter(p -> p.getFileName().toString().startsWith("wal-")).toList()) {
+                total += java.nio.file.Files.size(p);
+            }
+            return total;
+        }
+    }
+
+    /** Waits until every node applied the same index of partition {@code p}, then checks their states are equal. */
+    private void assertPartitionEqualEverywhere(int p) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            List<io.bulwark.server.replication.ReplicaHost.GroupImage> images = new ArrayList<>();
+            for (BulwarkNode n : cluster.nodes.values()) {
+                images.add(n.replicas().stateImage(p).get(10, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            long max = images.stream().mapToLong(i -> i.appliedIndex()).max().orElseThrow();
+            if (images.stream().allMatch(i -> i.appliedIndex() == max)) {
+                for (var image : images) {
+                    assertThat(image.image()).as("partition %d at index %d", p, max).isEqualTo(images.get(0).image());
+                }
+                return;
+            }
+            assertThat(System.nanoTime()).as("partition %d never applied the same index everywhere", p)
+                    .isLessThan(deadline);
+            for (BulwarkNode n : cluster.nodes.values()) {
+                n.replicas().awaitStatus(p, s -> s.appliedIndex() >= max, Duration.ofSeconds(20));
+            }
+        }
+    }
+
+    @Test
+    void partitionsCompactTheirLogsAndNodesRecoverAndCatchUpFromSnapshots() throws Exception {
+        long segmentBytes = 96 << 10;
+        cluster = new LocalCluster(dir, 3, 4, 3, c -> c.withLogSegmentBytes(segmentBytes).withSnapshots(
+                io.bulwark.server.replication.SnapshotPolicy.defaults().withEverySlots(20).withChunkBytes(4096)));
+        String pad = "v".repeat(300);
+        try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            for (int i = 0; i < 100; i++) {
+                client.put(b("key-" + i), b(i + pad));
+            }
+            // Node 3 misses everything from here on; the others compact far past where it stopped.
+            cluster.stop(3);
+            for (int i = 100; i < 700; i++) {
+                client.put(b("key-" + (i % 300)), b(i + pad));
+            }
+            long written = 700L * (pad.length() + 20);
+            for (int id = 1; id <= 2; id++) {
+                BulwarkNode n = cluster.nodes.get(id);
+                assertThat(n.replicas().metrics().snapshotsTaken()).as("node %d snapshots", id).isGreaterThan(4 * 5);
+                // The values alone were more than three segments; at least two whole segments are gone.
+                assertThat(n.replicas().metrics().logSegmentsDeleted()).as("node %d segments deleted", id)
+                        .isGreaterThanOrEqualTo(2);
+                assertThat(n.replicas().logSegments()).as("node %d", id).doesNotContain("wal-00000000000000000001.log");
+                assertThat(logBytes(dir.resolve("node-" + id))).as("node %d log bytes after compaction", id)
+                        .isLessThan(written);
+            }
+
+            BulwarkNode back = cluster.start(3);
+            long installed = 0;
+            for (int p : back.hostedPartitions()) {
+                assertPartitionEqualEverywhere(p);
+                installed += back.replicas().status(p).snapshotsInstalled();
+            }
+            assertThat(installed).as("snapshots node 3 installed to catch up").isPositive();
+            assertThat(back.replicas().metrics().snapshotsInstalled()).isEqualTo(installed);
+
+            // A restarted node starts every partition from its own newest snapshot, then the log above it.
+            cluster.stop(1);
+            BulwarkNode again = cluster.start(1);
+            for (int p : again.hostedPartitions()) {
+                assertThat(again.replicas().status(p).snapshotIndex()).as("partition %d restored from a snapshot", p)
+                        .isPositive();
+            }
+            for (int i = 400; i < 700; i++) {
+                assertThat(client.get(b("key-" + (i % 300)))).isEqualTo(b(i + pad));
+            }
+            for (int p : again.hostedPartitions()) {
+                assertPartitionEqualEverywhere(p);
+            }
+        }
+    }
+
     @Test
     void theAdminEndpointReportsHealthStatusAndPrometheusMetrics() throws Exception {
         cluster = new LocalCluster(dir, 3, 4, 3);
@@ -131,10 +217,13 @@ class BulwarkNodeTest {
         assertThat(health.body()).contains("\"status\":\"up\"");
         String status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/status")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(status).contains("\"node\":1").contains("\"partition\":3").contains("\"groupCommits\"");
+        assertThat(status).contains("\"node\":1").contains("\"partition\":3").contains("\"groupCommits\"")
+                .contains("\"snapshotIndex\":").contains("\"snapshotsInstalled\":").contains("\"segments\":");
         String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("bulwark_log_fsyncs_total").contains("bulwark_partitions_hosted 4.0")
+                .contains("bulwark_snapshots_taken_total").contains("bulwark_snapshots_installed_total")
+                .contains("bulwark_log_segments_deleted_total")
                 .contains("bulwark_up 1.0");
         double total = 0;
         for (BulwarkNode n : cluster.nodes.values()) {

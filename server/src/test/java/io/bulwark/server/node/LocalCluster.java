@@ -17,9 +17,17 @@ final class LocalCluster implements AutoCloseable {
     final ClusterSpec spec;
     final Path base;
     final Map<Integer, BulwarkNode> nodes = new TreeMap<>();
+    private final java.util.function.UnaryOperator<NodeConfig> customize;
 
     LocalCluster(Path base, int nodeCount, int partitions, int replicationFactor) throws IOException {
+        this(base, nodeCount, partitions, replicationFactor, java.util.function.UnaryOperator.identity());
+    }
+
+    /** As above, every node's configuration passed through {@code customize} (also on restarts). */
+    LocalCluster(Path base, int nodeCount, int partitions, int replicationFactor,
+                 java.util.function.UnaryOperator<NodeConfig> customize) throws IOException {
         this.base = base;
+        this.customize = customize;
         List<Topology.Member> members = new ArrayList<>();
         for (int id = 1; id <= nodeCount; id++) {
             members.add(new Topology.Member(id, "127.0.0.1", freePort(), freePort(), ""));
@@ -35,8 +43,8 @@ final class LocalCluster implements AutoCloseable {
     }
 
     BulwarkNode start(int id) throws IOException {
-        BulwarkNode n = BulwarkNode.start(NodeConfig.of(id, base.resolve("node-" + id), spec)
-                .withAdminAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+        BulwarkNode n = BulwarkNode.start(customize.apply(NodeConfig.of(id, base.resolve("node-" + id), spec)
+                .withAdminAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))));
         nodes.put(id, n);
         return n;
     }
