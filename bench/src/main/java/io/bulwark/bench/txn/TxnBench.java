@@ -1,45 +1,36 @@
 package io.bulwark.bench.txn;
 
-import io.bulwark.client.BulwarkClient;
-import io.bulwark.client.BulwarkException;
-import io.bulwark.client.Transaction;
-import io.bulwark.client.TransactionConflictException;
-import io.bulwark.server.node.ProcessCluster;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * {@code bulwark bench txn}: on one local 3-node cluster (16 partitions, fsync on), in one run —
+ * {@code bulwark bench txn}: Bulwark's 3-node cluster (16 partitions, fsync on) and, in the same run, a 3-member
+ * etcd cluster (its peer for multi-key transactions) — each cell measured on Bulwark, then on etcd:
  * <ul>
- *   <li>the latency of a single-partition put and of transaction commits writing 1, 2 and 4 partitions, one
- *       client, one operation at a time (parallel commit should make a 2- or 4-partition commit cost about one
- *       consensus round, like the put);</li>
- *   <li>transfer throughput (read two accounts, write both, commit; retried on conflict) at each concurrency,
- *       with the conflict rate, over {@link Options#accounts()} accounts.</li>
+ *   <li>latency, one client, one operation at a time: a single put, and a blind transactional write of 1, 2 and
+ *       4 keys (on Bulwark each key on a different partition, so the commit spans that many Paxos groups;
+ *       parallel commit should cost about one consensus round, like the put; etcd's is one Raft round);</li>
+ *   <li>transfer throughput (read two accounts, write both if neither changed, retried on conflict) at each
+ *       concurrency over {@link Options#accounts()} accounts, with the conflict rate.</li>
  * </ul>
  * Latencies in HdrHistogram, microseconds.
  */
 public final class TxnBench {
 
-    /** Partitions of the bench cluster. */
-    public static final int PARTITIONS = 16;
-
     /** What to run. */
     public record Options(Duration warmup, Duration latency, Duration throughput, List<Integer> clients, int accounts,
-                          Path parent) {
+                          Path parent, boolean etcd) {
         public Options {
             clients = List.copyOf(clients);
             if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1 || c > 1_024)) {
@@ -51,65 +42,98 @@ public final class TxnBench {
         }
 
         public static Options defaults() {
-            return new Options(Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(10), List.of(1, 16, 64),
-                    1_000, null);
+            return new Options(Duration.ofSeconds(3), Duration.ofSeconds(8), Duration.ofSeconds(8), List.of(1, 16, 64),
+                    1_000, null, true);
         }
 
         public static Options quickRun() {
-            return new Options(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(1), List.of(1, 4), 100, null);
+            return new Options(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(1), List.of(1, 4), 100,
+                    null, true);
         }
 
         public Options withClients(List<Integer> c) {
-            return new Options(warmup, latency, throughput, c, accounts, parent);
+            return new Options(warmup, latency, throughput, c, accounts, parent, etcd);
         }
 
         public Options withSeconds(Duration latencyCell, Duration throughputCell) {
-            return new Options(warmup, latencyCell, throughputCell, clients, accounts, parent);
+            return new Options(warmup, latencyCell, throughputCell, clients, accounts, parent, etcd);
         }
 
         public Options withAccounts(int n) {
-            return new Options(warmup, latency, throughput, clients, n, parent);
+            return new Options(warmup, latency, throughput, clients, n, parent, etcd);
         }
 
         public Options withParentDirectory(Path p) {
-            return new Options(warmup, latency, throughput, clients, accounts, p);
+            return new Options(warmup, latency, throughput, clients, accounts, p, etcd);
+        }
+
+        /** Whether etcd runs beside Bulwark (off: Bulwark alone, e.g. where etcd cannot be installed). */
+        public Options withEtcd(boolean on) {
+            return new Options(warmup, latency, throughput, clients, accounts, parent, on);
         }
     }
 
     /** One latency cell. */
-    public record Latency(String operation, long count, double p50Ms, double p99Ms, double meanMs) {
+    public record Latency(String engine, String operation, long count, double p50Ms, double p99Ms, double meanMs) {
     }
 
     /** One throughput cell. */
-    public record Throughput(int clients, long transfers, double perSecond, double conflictsPerTransfer, double p50Ms,
-                             double p99Ms, long failures) {
+    public record Throughput(String engine, int clients, long transfers, double perSecond, double conflictsPerTransfer,
+                             double p50Ms, double p99Ms, long failures) {
+    }
+
+    static final String PUT = "put (no transaction)";
+
+    static String commit(int keys) {
+        return "commit, " + keys + " key" + (keys == 1 ? "" : "s");
     }
 
     /** Everything measured. */
-    public record Report(List<Latency> latencies, List<Throughput> throughput) {
+    public record Report(List<String> engines, List<Latency> latencies, List<Throughput> throughput) {
 
-        /** Commit p50 of an N-partition transaction over the single-partition put's p50. */
-        public double commitToPutRatio(int partitions) {
-            double put = latencies.get(0).p50Ms();
-            return latencies.stream().filter(l -> l.operation().startsWith("commit, " + partitions + " partition"))
-                    .findFirst().orElseThrow().p50Ms() / put;
+        private Latency latency(String engine, String operation) {
+            return latencies.stream().filter(l -> l.engine().equals(engine) && l.operation().equals(operation))
+                    .findFirst().orElseThrow();
+        }
+
+        /** On {@code engine}: commit p50 of an N-key (on Bulwark N-partition) transaction over its put p50. */
+        public double commitToPutRatio(String engine, int keys) {
+            return latency(engine, commit(keys)).p50Ms() / latency(engine, PUT).p50Ms();
+        }
+
+        private Throughput throughput(String engine, int clients) {
+            return throughput.stream().filter(t -> t.engine().equals(engine) && t.clients() == clients).findFirst()
+                    .orElseThrow();
         }
 
         public String table() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "%-34s %10s %10s %10s %10s%n", "operation (1 client)", "count", "p50 ms",
-                    "p99 ms", "mean ms"));
+            b.append(String.format(Locale.ROOT, "%-44s %-22s %8s %8s %8s %8s%n", "engine", "operation (1 client)",
+                    "count", "p50 ms", "p99 ms", "mean ms"));
             for (Latency l : latencies) {
-                b.append(String.format(Locale.ROOT, "%-34s %,10d %10.2f %10.2f %10.2f%n", l.operation(), l.count(),
-                        l.p50Ms(), l.p99Ms(), l.meanMs()));
+                b.append(String.format(Locale.ROOT, "%-44s %-22s %,8d %8.2f %8.2f %8.2f%n", l.engine(), l.operation(),
+                        l.count(), l.p50Ms(), l.p99Ms(), l.meanMs()));
             }
-            b.append(String.format(Locale.ROOT, "commit p50 / put p50: 2 partitions %.2fx, 4 partitions %.2fx "
-                    + "(goal <= 1.5x)%n%n", commitToPutRatio(2), commitToPutRatio(4)));
-            b.append(String.format(Locale.ROOT, "%-8s %10s %12s %18s %10s %10s %9s%n", "clients", "transfers",
-                    "transfers/s", "conflicts/transfer", "p50 ms", "p99 ms", "failures"));
+            for (String e : engines) {
+                b.append(String.format(Locale.ROOT, "%s: commit p50 / put p50 = %.2fx at 2 keys, %.2fx at 4 keys%n", e,
+                        commitToPutRatio(e, 2), commitToPutRatio(e, 4)));
+            }
+            b.append(String.format(Locale.ROOT, "%n%-44s %7s %10s %11s %10s %8s %8s %8s%n", "engine", "clients",
+                    "transfers", "transfers/s", "conflicts", "p50 ms", "p99 ms", "failures"));
             for (Throughput t : throughput) {
-                b.append(String.format(Locale.ROOT, "%-8d %,10d %12.0f %18.2f %10.2f %10.2f %9d%n", t.clients(),
-                        t.transfers(), t.perSecond(), t.conflictsPerTransfer(), t.p50Ms(), t.p99Ms(), t.failures()));
+                b.append(String.format(Locale.ROOT, "%-44s %7d %,10d %11.0f %10.2f %8.2f %8.2f %8d%n", t.engine(),
+                        t.clients(), t.transfers(), t.perSecond(), t.conflictsPerTransfer(), t.p50Ms(), t.p99Ms(),
+                        t.failures()));
+            }
+            if (engines.size() == 2) {
+                b.append(String.format(Locale.ROOT, "%ntransfer throughput, %s / %s:", engines.get(0), engines.get(1)));
+                for (Throughput t : throughput) {
+                    if (t.engine().equals(engines.get(0))) {
+                        b.append(String.format(Locale.ROOT, " %.2fx at %d", t.perSecond()
+                                / throughput(engines.get(1), t.clients()).perSecond(), t.clients()));
+                    }
+                }
+                b.append(String.format(Locale.ROOT, "%n"));
             }
             return b.toString();
         }
@@ -118,81 +142,64 @@ public final class TxnBench {
     private TxnBench() {
     }
 
-    /** Starts a cluster, measures, stops it and deletes its directory. */
-    public static Report run(Options o, PrintStream progress) throws IOException, InterruptedException {
-        Path dir = o.parent() == null ? Files.createTempDirectory("bulwark-bench-txn")
-                : Files.createTempDirectory(Files.createDirectories(o.parent()), "bulwark-bench-txn");
-        ProcessCluster cluster = null;
+    /** Starts the clusters, measures every cell on each in turn, stops them and deletes their directories. */
+    public static Report run(Options o, PrintStream progress) throws IOException, InterruptedException,
+            java.util.concurrent.TimeoutException {
+        PrintStream out = progress == null ? new PrintStream(java.io.OutputStream.nullOutputStream()) : progress;
+        List<TxnEngine> engines = new ArrayList<>();
         try {
-            cluster = ProcessCluster.create(dir.resolve("cluster"), 3, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS,
-                    progress);
-            try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
-                return measure(o, client, progress);
+            engines.add(BulwarkTxnEngine.start(o.parent(), progress));
+            if (o.etcd()) {
+                io.bulwark.bench.kv.EtcdCluster.Options eo = io.bulwark.bench.kv.EtcdCluster.Options.defaults()
+                        .withProgress(out);
+                if (o.parent() != null) {
+                    eo = eo.withParentDirectory(o.parent());
+                }
+                engines.add(EtcdTxnEngine.start(eo));
             }
+            return measure(o, engines, out);
         } finally {
-            if (cluster != null) {
-                cluster.close();
+            for (TxnEngine e : engines) {
+                e.close();
             }
-            ProcessCluster.deleteDirectory(dir);
         }
     }
 
-    private static Report measure(Options o, BulwarkClient client, PrintStream progress) throws InterruptedException {
-        // Keys by partition, so each commit touches exactly the partitions it names.
-        TreeMap<Integer, List<byte[]>> keysByPartition = new TreeMap<>();
-        for (int i = 0; keysByPartition.size() < PARTITIONS || keysByPartition.values().stream().anyMatch(l -> l.size() < 64); i++) {
-            byte[] k = ("bench/txn/" + i).getBytes(StandardCharsets.UTF_8);
-            keysByPartition.computeIfAbsent(client.partitionOf(k), p -> new ArrayList<>()).add(k);
-        }
+    private static Report measure(Options o, List<TxnEngine> engines, PrintStream out) throws InterruptedException {
         byte[] value = new byte[100];
         new SplittableRandom(1).nextBytes(value);
-        SplittableRandom random = new SplittableRandom(7);
         List<Latency> latencies = new ArrayList<>();
-        // Warm up every path once: connections, leaders, JIT.
-        timed(o.warmup(), () -> {
-            putOnce(client, keysByPartition, random, value);
-            commitOnce(client, keysByPartition, random, value, 2);
-        });
-        latencies.add(latency("put, 1 partition (no transaction)", o.latency(), progress,
-                () -> putOnce(client, keysByPartition, random, value)));
-        for (int n : new int[] {1, 2, 4}) {
-            latencies.add(latency("commit, " + n + " partition" + (n == 1 ? "" : "s") + " (blind writes)", o.latency(),
-                    progress, () -> commitOnce(client, keysByPartition, random, value, n)));
+        for (TxnEngine e : engines) {
+            SplittableRandom random = new SplittableRandom(3);
+            timed(o.warmup(), () -> {
+                e.put(e.keysForCommit(1, random).get(0), value);
+                e.commitBlind(e.keysForCommit(2, random), value);
+            });
+        }
+        record Cell(String name, int keys) {
+        }
+        for (Cell cell : List.of(new Cell(PUT, 0), new Cell(commit(1), 1), new Cell(commit(2), 2), new Cell(commit(4), 4))) {
+            for (TxnEngine e : engines) {
+                SplittableRandom random = new SplittableRandom(7);
+                Runnable op = cell.keys() == 0 ? () -> e.put(e.keysForCommit(1, random).get(0), value)
+                        : () -> e.commitBlind(e.keysForCommit(cell.keys(), random), value);
+                latencies.add(latency(e.name(), cell.name(), o.latency(), out, op));
+            }
         }
         List<byte[]> accounts = new ArrayList<>();
         for (int i = 0; i < o.accounts(); i++) {
-            byte[] k = String.format("bench/acct-%05d", i).getBytes(StandardCharsets.UTF_8);
-            accounts.add(k);
-            client.put(k, "1000".getBytes(StandardCharsets.UTF_8));
+            accounts.add(String.format("bench/acct-%05d", i).getBytes(StandardCharsets.UTF_8));
+        }
+        for (TxnEngine e : engines) {
+            e.open(accounts, 1_000);
         }
         List<Throughput> throughput = new ArrayList<>();
         for (int c : o.clients()) {
-            throughput.add(transfers(client, accounts, c, o.warmup(), o.throughput(), progress));
-        }
-        return new Report(latencies, throughput);
-    }
-
-    private static void putOnce(BulwarkClient client, TreeMap<Integer, List<byte[]>> keys, SplittableRandom random,
-                                byte[] value) {
-        List<byte[]> pool = keys.get(random.nextInt(PARTITIONS));
-        client.put(pool.get(random.nextInt(pool.size())), value);
-    }
-
-    private static void commitOnce(BulwarkClient client, TreeMap<Integer, List<byte[]>> keys, SplittableRandom random,
-                                   byte[] value, int partitions) {
-        List<Integer> chosen = new ArrayList<>();
-        while (chosen.size() < partitions) {
-            int p = random.nextInt(PARTITIONS);
-            if (!chosen.contains(p)) {
-                chosen.add(p);
+            for (TxnEngine e : engines) {
+                throughput.add(transfers(e, accounts, c, o.warmup(), o.throughput(), out));
             }
         }
-        Transaction tx = client.begin();
-        for (int p : chosen) {
-            List<byte[]> pool = keys.get(p);
-            tx.put(pool.get(random.nextInt(pool.size())), value);
-        }
-        tx.commit();
+        return new Report(engines.stream().map(TxnEngine::name).toList(), latencies, throughput);
     }
 
     private static void timed(Duration d, Runnable op) {
@@ -202,7 +209,7 @@ public final class TxnBench {
         }
     }
 
-    private static Latency latency(String name, Duration d, PrintStream progress, Runnable op) {
+    private static Latency latency(String engine, String name, Duration d, PrintStream out, Runnable op) {
         Histogram h = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
         long until = System.nanoTime() + d.toNanos();
         while (System.nanoTime() < until) {
@@ -210,16 +217,15 @@ public final class TxnBench {
             op.run();
             h.recordValue(Math.max(1, (System.nanoTime() - t0) / 1_000));
         }
-        Latency l = new Latency(name, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
+        Latency l = new Latency(engine, name, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
                 h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3);
-        if (progress != null) {
-            progress.printf(Locale.ROOT, "  %-34s p50 %.2f ms, p99 %.2f ms (%,d)%n", name, l.p50Ms(), l.p99Ms(), l.count());
-        }
+        out.printf(Locale.ROOT, "  %-44s %-22s p50 %.2f ms, p99 %.2f ms (%,d)%n", engine, name, l.p50Ms(), l.p99Ms(),
+                l.count());
         return l;
     }
 
-    private static Throughput transfers(BulwarkClient client, List<byte[]> accounts, int clients, Duration warmup,
-                                        Duration measured, PrintStream progress) throws InterruptedException {
+    private static Throughput transfers(TxnEngine engine, List<byte[]> accounts, int clients, Duration warmup,
+                                        Duration measured, PrintStream out) throws InterruptedException {
         Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
         AtomicLong done = new AtomicLong();
         AtomicLong conflicts = new AtomicLong();
@@ -240,27 +246,18 @@ public final class TxnBench {
                     } while (to == from);
                     long t0 = System.nanoTime();
                     boolean measuring = t0 >= measureFrom;
-                    while (true) {
-                        try {
-                            Transaction tx = client.begin();
-                            long a = Long.parseLong(new String(tx.get(from), StandardCharsets.UTF_8));
-                            long b = Long.parseLong(new String(tx.get(to), StandardCharsets.UTF_8));
-                            long amount = Math.min(a, 1 + random.nextInt(10));
-                            tx.put(from, Long.toString(a - amount).getBytes(StandardCharsets.UTF_8));
-                            tx.put(to, Long.toString(b + amount).getBytes(StandardCharsets.UTF_8));
-                            tx.commit();
-                            break;
-                        } catch (TransactionConflictException e) {
+                    try {
+                        while (!engine.transfer(from, to, 10, random)) {
                             if (measuring) {
                                 conflicts.incrementAndGet();
                             }
                             java.util.concurrent.locks.LockSupport.parkNanos(random.nextLong(1_000_000) + 100_000);
-                        } catch (BulwarkException e) {
-                            if (measuring) {
-                                failures.incrementAndGet();
-                            }
-                            break;
                         }
+                    } catch (RuntimeException e) {
+                        if (measuring) {
+                            failures.incrementAndGet();
+                        }
+                        continue;
                     }
                     long end = System.nanoTime();
                     if (measuring && end <= until) {
@@ -278,13 +275,11 @@ public final class TxnBench {
         }
         Histogram h = recorder.getIntervalHistogram();
         double seconds = measured.toNanos() / 1e9;
-        Throughput r = new Throughput(clients, done.get(), done.get() / seconds,
+        Throughput r = new Throughput(engine.name(), clients, done.get(), done.get() / seconds,
                 done.get() == 0 ? 0 : (double) conflicts.get() / done.get(), h.getValueAtPercentile(50) / 1e3,
                 h.getValueAtPercentile(99) / 1e3, failures.get());
-        if (progress != null) {
-            progress.printf(Locale.ROOT, "  transfers, %3d clients: %,.0f/s, %.2f conflicts per transfer, p50 %.2f ms,"
-                    + " p99 %.2f ms%n", clients, r.perSecond(), r.conflictsPerTransfer(), r.p50Ms(), r.p99Ms());
-        }
+        out.printf(Locale.ROOT, "  %-44s transfers, %3d clients: %,.0f/s, %.2f conflicts per transfer, p50 %.2f ms,"
+                + " p99 %.2f ms%n", engine.name(), clients, r.perSecond(), r.conflictsPerTransfer(), r.p50Ms(), r.p99Ms());
         return r;
     }
 }

@@ -1,0 +1,127 @@
+package io.bulwark.bench.txn;
+
+import io.bulwark.client.BulwarkClient;
+import io.bulwark.client.Transaction;
+import io.bulwark.client.TransactionConflictException;
+import io.bulwark.server.node.ProcessCluster;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/** Bulwark's cluster under the transaction bench: 3 node processes, {@link #PARTITIONS} partitions, fsync on. */
+final class BulwarkTxnEngine implements TxnEngine {
+
+    static final int PARTITIONS = 16;
+
+    private final Path dir;
+    private final ProcessCluster cluster;
+    private final BulwarkClient client;
+    private final TreeMap<Integer, List<byte[]>> keysByPartition = new TreeMap<>();
+
+    private BulwarkTxnEngine(Path dir, ProcessCluster cluster, BulwarkClient client) {
+        this.dir = dir;
+        this.cluster = cluster;
+        this.client = client;
+        for (int i = 0; keysByPartition.size() < PARTITIONS || keysByPartition.values().stream().anyMatch(l -> l.size() < 64); i++) {
+            byte[] k = ("bench/txn/" + i).getBytes(StandardCharsets.UTF_8);
+            keysByPartition.computeIfAbsent(client.partitionOf(k), p -> new ArrayList<>()).add(k);
+        }
+    }
+
+    static BulwarkTxnEngine start(Path parent, PrintStream progress) throws IOException {
+        Path dir = parent == null ? Files.createTempDirectory("bulwark-bench-txn")
+                : Files.createTempDirectory(Files.createDirectories(parent), "bulwark-bench-txn");
+        ProcessCluster cluster = null;
+        try {
+            cluster = ProcessCluster.create(dir.resolve("cluster"), 3, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS,
+                    progress);
+            return new BulwarkTxnEngine(dir, cluster, BulwarkClient.connect(cluster.clientOptions()));
+        } catch (IOException | RuntimeException e) {
+            if (cluster != null) {
+                cluster.close();
+            }
+            ProcessCluster.deleteDirectory(dir);
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "Bulwark 3 nodes x " + PARTITIONS + " partitions";
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+        client.put(key, value);
+    }
+
+    @Override
+    public List<byte[]> keysForCommit(int n, SplittableRandom random) {
+        List<Integer> chosen = new ArrayList<>();
+        while (chosen.size() < n) {
+            int p = random.nextInt(PARTITIONS);
+            if (!chosen.contains(p)) {
+                chosen.add(p);
+            }
+        }
+        List<byte[]> keys = new ArrayList<>();
+        for (int p : chosen) {
+            List<byte[]> pool = keysByPartition.get(p);
+            keys.add(pool.get(random.nextInt(pool.size())));
+        }
+        return keys;
+    }
+
+    @Override
+    public void commitBlind(List<byte[]> keys, byte[] value) {
+        Transaction tx = client.begin();
+        for (byte[] k : keys) {
+            tx.put(k, value);
+        }
+        tx.commit();
+    }
+
+    @Override
+    public void open(List<byte[]> accounts, long balance) {
+        for (byte[] a : accounts) {
+            client.put(a, Long.toString(balance).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Override
+    public boolean transfer(byte[] from, byte[] to, long max, SplittableRandom random) {
+        try {
+            Transaction tx = client.begin();
+            List<byte[]> values = tx.getAll(List.of(from, to));
+            long a = Long.parseLong(new String(values.get(0), StandardCharsets.UTF_8));
+            long b = Long.parseLong(new String(values.get(1), StandardCharsets.UTF_8));
+            long amount = Math.min(a, 1 + random.nextLong(max));
+            tx.put(from, Long.toString(a - amount).getBytes(StandardCharsets.UTF_8));
+            tx.put(to, Long.toString(b + amount).getBytes(StandardCharsets.UTF_8));
+            tx.commit();
+            return true;
+        } catch (TransactionConflictException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } finally {
+            cluster.close();
+            try {
+                ProcessCluster.deleteDirectory(dir);
+            } catch (IOException e) {
+                // best effort
+            }
+        }
+    }
+}
