@@ -83,6 +83,8 @@ public final class TxnBench {
     }
 
     static final String PUT = "put (no transaction)";
+    /** Latency cells are measured in this many interleaved rounds. */
+    static final int ROUNDS = 4;
 
     static String commit(int keys) {
         return "commit, " + keys + " key" + (keys == 1 ? "" : "s");
@@ -178,12 +180,30 @@ public final class TxnBench {
         }
         record Cell(String name, int keys) {
         }
-        for (Cell cell : List.of(new Cell(PUT, 0), new Cell(commit(1), 1), new Cell(commit(2), 2), new Cell(commit(4), 4))) {
+        // Rounds: every cell on every engine in turn, each round a slice of the cell's time, so that drift over the
+        // run (JIT, page cache, log growth) falls on every cell alike.
+        List<Cell> cells = List.of(new Cell(PUT, 0), new Cell(commit(1), 1), new Cell(commit(2), 2), new Cell(commit(4), 4));
+        java.util.Map<String, Histogram> histograms = new java.util.LinkedHashMap<>();
+        Duration slice = o.latency().dividedBy(ROUNDS);
+        for (int round = 0; round < ROUNDS; round++) {
+            for (Cell cell : cells) {
+                for (TxnEngine e : engines) {
+                    SplittableRandom random = new SplittableRandom(7L * round + cell.keys());
+                    Runnable op = cell.keys() == 0 ? () -> e.put(e.keysForCommit(1, random).get(0), value)
+                            : () -> e.commitBlind(e.keysForCommit(cell.keys(), random), value);
+                    record(histograms.computeIfAbsent(e.name() + "\u0000" + cell.name(),
+                            k -> new Histogram(TimeUnit.SECONDS.toMicros(60), 3)), slice, op);
+                }
+            }
+        }
+        for (Cell cell : cells) {
             for (TxnEngine e : engines) {
-                SplittableRandom random = new SplittableRandom(7);
-                Runnable op = cell.keys() == 0 ? () -> e.put(e.keysForCommit(1, random).get(0), value)
-                        : () -> e.commitBlind(e.keysForCommit(cell.keys(), random), value);
-                latencies.add(latency(e.name(), cell.name(), o.latency(), out, op));
+                Histogram h = histograms.get(e.name() + "\u0000" + cell.name());
+                Latency l = new Latency(e.name(), cell.name(), h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
+                        h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3);
+                out.printf(Locale.ROOT, "  %-44s %-22s p50 %.2f ms, p99 %.2f ms (%,d)%n", e.name(), cell.name(),
+                        l.p50Ms(), l.p99Ms(), l.count());
+                latencies.add(l);
             }
         }
         List<byte[]> accounts = new ArrayList<>();
@@ -209,19 +229,13 @@ public final class TxnBench {
         }
     }
 
-    private static Latency latency(String engine, String name, Duration d, PrintStream out, Runnable op) {
-        Histogram h = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    private static void record(Histogram h, Duration d, Runnable op) {
         long until = System.nanoTime() + d.toNanos();
         while (System.nanoTime() < until) {
             long t0 = System.nanoTime();
             op.run();
             h.recordValue(Math.max(1, (System.nanoTime() - t0) / 1_000));
         }
-        Latency l = new Latency(engine, name, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
-                h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3);
-        out.printf(Locale.ROOT, "  %-44s %-22s p50 %.2f ms, p99 %.2f ms (%,d)%n", engine, name, l.p50Ms(), l.p99Ms(),
-                l.count());
-        return l;
     }
 
     private static Throughput transfers(TxnEngine engine, List<byte[]> accounts, int clients, Duration warmup,
