@@ -85,9 +85,9 @@ final class TransactionChapter {
         bank.stop();
         double seconds = (System.nanoTime() - t0) / 1e9;
         BankWorkload.Verdict verdict = bank.verify();
-        out.printf(Locale.ROOT, "  node %d restarted; %,d transfers committed (%.0f/s), %,d audits, %,d conflicts retried,"
-                + " %d commits failed or unknown%n", victim, bank.transfers(), bank.transfers() / seconds, bank.audits(),
-                bank.conflicts(), bank.failures());
+        out.printf(Locale.ROOT, "  node %d restarted; committed: %,d transfers (%.0f/s) and %,d audits; aborted by a"
+                + " conflict and retried: %,d; failed or outcome unknown: %d%n", victim, bank.transfers(),
+                bank.transfers() / seconds, bank.audits(), bank.conflicts(), bank.failures());
         out.printf(Locale.ROOT, "  total after: %,d (before: %,d); every audit saw the total; history: %s%n",
                 verdict.total(), bank.total(), verdict.describe());
         return ok && verdict.ok();
