@@ -449,6 +449,11 @@ public final class BulwarkClient implements AutoCloseable {
     }
 
     private CompletableFuture<KvResult> kv(int partition, boolean write, byte[] command, long deadlineNanos) {
+        return kv(partition, write, command, deadlineNanos, null, 0);
+    }
+
+    private CompletableFuture<KvResult> kv(int partition, boolean write, byte[] command, long deadlineNanos,
+                                           io.bulwark.txn.TxnId lastHolder, int waits) {
         return raw(partition, write, command).thenCompose(body -> {
             KvResult result;
             try {
@@ -467,8 +472,10 @@ public final class BulwarkClient implements AutoCloseable {
                             + ": the key is still held by transaction " + new io.bulwark.txn.TxnId(l.txnHigh(), l.txnLow())
                             + " after " + options.requestTimeout().toMillis() + " ms"));
                 }
-                return transactions.help(io.bulwark.txn.TxnResult.Locked.of(l), partition)
-                        .thenCompose(v -> kv(partition, write, command, deadlineNanos));
+                io.bulwark.txn.TxnResult.Locked holder = io.bulwark.txn.TxnResult.Locked.of(l);
+                int n = holder.txn().equals(lastHolder) ? waits + 1 : 0;
+                return transactions.help(holder, partition, n)
+                        .thenCompose(v -> kv(partition, write, command, deadlineNanos, holder.txn(), n));
             }
             return CompletableFuture.completedFuture(result);
         });

@@ -104,13 +104,18 @@ public final class Transaction implements AutoCloseable {
 
     /** A transactional query, helping (then retrying past) any transaction whose intent is in the way. */
     private CompletableFuture<TxnResult> query(int partition, TxnCommand q) {
+        return query(partition, q, null, 0);
+    }
+
+    private CompletableFuture<TxnResult> query(int partition, TxnCommand q, TxnId lastHolder, int waits) {
         return runner.call(new Commit.Request(partition, q)).thenCompose(r -> {
             if (r instanceof TxnResult.Locked l) {
                 if (System.currentTimeMillis() > deadlineMillis) {
                     return CompletableFuture.failedFuture(new TransactionConflictException("transaction " + id
                             + " passed its deadline waiting for transaction " + l.txn() + ", which holds a key it reads"));
                 }
-                return runner.help(l, partition).thenCompose(x -> query(partition, q));
+                int n = l.txn().equals(lastHolder) ? waits + 1 : 0;
+                return runner.help(l, partition, n).thenCompose(x -> query(partition, q, l.txn(), n));
             }
             return CompletableFuture.completedFuture(r);
         });

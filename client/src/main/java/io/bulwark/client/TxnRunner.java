@@ -24,9 +24,13 @@ final class TxnRunner {
      * between its owner and the helper. Only liveness depends on it.
      */
     static final long FORCE_GRACE_MS = 1_000;
-    /** A transaction still preparing usually finishes within a consensus round or two: wait about that long. */
+    /**
+     * A transaction still preparing usually finishes within a consensus round or two: the first wait is about
+     * that long, and each further wait for the same holder doubles, up to {@link #MAX_WAIT_NANOS}, so a slow
+     * holder is not asked about every millisecond until its deadline.
+     */
     private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final BulwarkClient client;
 
@@ -59,12 +63,20 @@ final class TxnRunner {
      * try again.
      */
     CompletableFuture<Void> help(TxnResult.Locked holder, int foundAt) {
+        return help(holder, foundAt, 0);
+    }
+
+    /** {@link #help(TxnResult.Locked, int)} for the {@code waits}-th time in a row for this holder. */
+    CompletableFuture<Void> help(TxnResult.Locked holder, int foundAt, int waits) {
         boolean force = System.currentTimeMillis() > holder.deadline() + FORCE_GRACE_MS;
         Recovery r = new Recovery(holder.txn(), holder.home(), holder.deadline(),
                 force ? Recovery.Mode.FORCE : Recovery.Mode.CHECK, List.of(foundAt));
         return recover(r).thenCompose(done -> switch (done.verdict()) {
             case COMMITTED, ABORTED -> resolve(done.resolutions(), done.verdict() == Recovery.Verdict.COMMITTED);
-            case PENDING -> client.delay(MIN_WAIT_NANOS + ThreadLocalRandom.current().nextLong(MAX_WAIT_NANOS));
+            case PENDING -> {
+                long wait = Math.min(MAX_WAIT_NANOS, MIN_WAIT_NANOS << Math.min(waits, 10));
+                yield client.delay(wait / 2 + ThreadLocalRandom.current().nextLong(wait / 2 + 1));
+            }
             default -> CompletableFuture.failedFuture(new BulwarkException("cannot finish a transaction in the way: "
                     + done.explanation()));
         });
