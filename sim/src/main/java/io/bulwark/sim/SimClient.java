@@ -15,7 +15,7 @@ import java.util.List;
  * records every operation in the history: completed with its result, failed (definitely not applied) or
  * indeterminate (may have been applied, at any time after it was invoked). Not thread-safe.
  */
-final class SimClient {
+final class SimClient implements SimNode.Requester {
 
     static final long TIMEOUT_US = 150 * Simulation.MS;
     static final int MAX_ATTEMPTS = 6;
@@ -24,9 +24,9 @@ final class SimClient {
     record Op(int historyId, KvOperation operation, KvCommand command, long sequence, boolean viaReadIndex) {
     }
 
-    /** A replica's answer. */
-    record Reply(KvResult result, boolean notLeader, int leaderHint) {
-        static Reply done(KvResult r) {
+    /** A replica's answer: the state machine's result bytes, or a redirect, or "busy". */
+    record Reply(byte[] result, boolean notLeader, int leaderHint) {
+        static Reply done(byte[] r) {
             return new Reply(r, false, Replica.NO_NODE);
         }
 
@@ -136,7 +136,7 @@ final class SimClient {
             sim.after(sim.network.delayUs(), () -> {
                 SimNode node = sim.nodes.get(to);
                 if (node != null) {
-                    node.request(this, a, op);
+                    node.request(this, id, a, op.viaReadIndex(), op.sequence(), op.command().encode());
                 }
             });
         }
@@ -148,7 +148,8 @@ final class SimClient {
     }
 
     /** A replica answers attempt {@code a}; the reply travels back through the network. */
-    void reply(long a, Reply r) {
+    @Override
+    public void reply(long a, Reply r) {
         if (sim.network.clientMessageLost()) {
             return;
         }
@@ -161,7 +162,7 @@ final class SimClient {
         }
         if (r.result() != null) {
             Op done = current;
-            sim.history.complete(done.historyId(), toCheckResult(r.result()), sim.now());
+            sim.history.complete(done.historyId(), toCheckResult(KvResult.decode(r.result())), sim.now());
             current = null;
             sim.after(random.nextLong(2 * Simulation.MS), this::next);
             return;

@@ -14,9 +14,7 @@ import io.bulwark.paxos.Replica;
 import io.bulwark.paxos.ReplicaOptions;
 import io.bulwark.paxos.SnapshotMeta;
 import io.bulwark.paxos.Value;
-import io.bulwark.paxos.kv.KvCommand;
-import io.bulwark.paxos.kv.KvResult;
-import io.bulwark.paxos.kv.KvStateMachine;
+import io.bulwark.paxos.StateMachine;
 import io.bulwark.paxos.log.CorruptLogException;
 import io.bulwark.paxos.log.CorruptSnapshotException;
 import io.bulwark.paxos.log.LogOptions;
@@ -56,7 +54,7 @@ final class SimNode {
     private ReplicaStorage storage;
     private Replica replica;
     private ExactlyOnceStateMachine machine;
-    private KvStateMachine kv;
+    private StateMachine inner;
     private boolean up;
     private String permanentReason;
     /** Incarnation for the next empty disk: the bootstrap one at first, a fresh one after any wipe. */
@@ -77,10 +75,15 @@ final class SimNode {
         }
     }
 
-    private record Waiting(SimClient client, long attempt) {
+    /** Whoever sent a request: it gets the answer (through the network, its own business). */
+    interface Requester {
+        void reply(long attempt, SimClient.Reply r);
     }
 
-    private record WaitingRead(SimClient client, long attempt, byte[] key) {
+    private record Waiting(Requester client, long attempt) {
+    }
+
+    private record WaitingRead(Requester client, long attempt, byte[] query) {
     }
 
     private final TreeMap<ClientKey, Waiting> writes = new TreeMap<>();
@@ -121,6 +124,11 @@ final class SimNode {
         return machine.snapshot();
     }
 
+    /** The replicated state machine as this replica holds it (null while down). */
+    StateMachine stateMachine() {
+        return up ? inner : null;
+    }
+
     private ReplicaOptions options() {
         return ReplicaOptions.defaults().withLeaseReads(sim.config.leaseReads());
     }
@@ -152,8 +160,8 @@ final class SimNode {
         if (storage.recoveryReport().truncatedTail().isPresent()) {
             sim.count("torn tail truncated");
         }
-        kv = new KvStateMachine();
-        machine = new ExactlyOnceStateMachine(kv, 10_000);
+        inner = sim.newStateMachine();
+        machine = new ExactlyOnceStateMachine(inner, 10_000);
         applied = 0;
         lastSnapshot = 0;
         receiving = null;
@@ -297,20 +305,23 @@ final class SimNode {
         }
     }
 
-    /** Client entry point: a write (log command) or a get (read index / lease, or through the log). */
-    void request(SimClient client, long attempt, SimClient.Op op) {
+    /**
+     * Client entry point: a write (a log command under the exactly-once session {@code (clientId, sequence)}) or,
+     * {@code viaReadIndex}, a query answered after a read index (or lease) confirms this replica leads.
+     */
+    void request(Requester client, long clientId, long attempt, boolean viaReadIndex, long sequence, byte[] payload) {
         if (!up) {
             return;
         }
-        if (op.viaReadIndex()) {
+        if (viaReadIndex) {
             long readId = nextReadId++;
-            reads.put(readId, new WaitingRead(client, attempt, op.command().key()));
+            reads.put(readId, new WaitingRead(client, attempt, payload));
             replica.read(readId);
         } else {
-            Command c = new Command(client.id, op.sequence(), op.command().encode());
+            Command c = new Command(clientId, sequence, payload);
             ProposeResult r = replica.propose(c);
             switch (r) {
-                case QUEUED -> writes.put(new ClientKey(client.id, op.sequence()), new Waiting(client, attempt));
+                case QUEUED -> writes.put(new ClientKey(clientId, sequence), new Waiting(client, attempt));
                 case NOT_LEADER -> client.reply(attempt, SimClient.Reply.notLeader(replica.leaderHint()));
                 case BUSY, TOO_LARGE -> client.reply(attempt, SimClient.Reply.busy());
             }
@@ -474,7 +485,7 @@ final class SimNode {
                 }
                 Waiting w = writes.remove(new ClientKey(c.clientId(), c.sequence()));
                 if (w != null && a.result() != null) {
-                    w.client.reply(w.attempt, SimClient.Reply.done(KvResult.decode(a.result())));
+                    w.client.reply(w.attempt, SimClient.Reply.done(a.result()));
                 }
             }
         }
@@ -492,7 +503,7 @@ final class SimNode {
         if (applied < r.index()) {
             throw new AssertionError("read ready at " + r.index() + " but replica " + id + " applied only " + applied);
         }
-        w.client.reply(w.attempt, SimClient.Reply.done(kv.execute(KvCommand.get(w.key))));
+        w.client.reply(w.attempt, SimClient.Reply.done(inner.query(w.query)));
     }
 
     private void sendSnapshotChunk(Ready.SnapshotSend s) {

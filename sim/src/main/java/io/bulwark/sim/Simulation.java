@@ -43,14 +43,139 @@ public final class Simulation {
     final TreeMap<Integer, SimNode> nodes = new TreeMap<>();
     final SimNetwork network;
     final List<SimClient> clients = new ArrayList<>();
-    private final EventQueue queue = new EventQueue();
+    private final EventQueue queue;
+    private final java.util.function.Supplier<io.bulwark.paxos.StateMachine> stateMachines;
     private boolean faultsOn = true;
     private boolean stopped;
 
     Simulation(SimConfig config) {
+        this(config, new EventQueue(), io.bulwark.paxos.kv.KvStateMachine::new);
+    }
+
+    private Simulation(SimConfig config, EventQueue queue,
+                       java.util.function.Supplier<io.bulwark.paxos.StateMachine> stateMachines) {
         this.config = config;
         this.random = RandomSource.seeded(config.seed());
         this.network = new SimNetwork(this);
+        this.queue = queue;
+        this.stateMachines = stateMachines;
+    }
+
+    /** A fresh state machine for a replica that starts or restarts. */
+    io.bulwark.paxos.StateMachine newStateMachine() {
+        return stateMachines.get();
+    }
+
+    /**
+     * A Paxos group of {@code config.replicas()} simulated replicas, with its own network and fault schedule, living
+     * in someone else's virtual time ({@code queue}) and replicating {@code stateMachines}: a building block for
+     * simulations of systems made of many groups (the transaction simulator's partitions). The embedder sends
+     * requests with {@link Group#request}, stops the faults with {@link Group#quiet}, and collects
+     * {@link Group#violations}.
+     */
+    public static Group group(SimConfig config, EventQueue queue,
+                              java.util.function.Supplier<io.bulwark.paxos.StateMachine> stateMachines) {
+        Simulation sim = new Simulation(config, queue, stateMachines);
+        int[] ids = new int[config.replicas()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i + 1;
+        }
+        Membership membership = Membership.ofVoters(ids);
+        for (int id : ids) {
+            sim.nodes.put(id, new SimNode(sim, id, membership, sim.random.nextLong()));
+        }
+        for (SimNode n : sim.nodes.values()) {
+            n.start();
+        }
+        new FaultSchedule(sim).plan();
+        return new Group(sim);
+    }
+
+    /** An embedded group; see {@link #group}. Not thread-safe. */
+    public static final class Group {
+        private final Simulation sim;
+
+        private Group(Simulation sim) {
+            this.sim = sim;
+        }
+
+        /** Replica ids, in order. */
+        public List<Integer> replicas() {
+            return List.copyOf(sim.nodes.keySet());
+        }
+
+        /** An answer to {@link #request}: the result bytes, or a redirect (hint {@code -1}: none), or busy. */
+        public interface Answer {
+            void accept(byte[] result, boolean notLeader, int leaderHint);
+        }
+
+        /**
+         * Hands a request to replica {@code replica} as if it had arrived there: a write under the exactly-once
+         * session {@code (clientId, sequence)}, or a query served after a read index. A replica that is down or
+         * crashes before answering never answers.
+         */
+        public void request(int replica, long clientId, long sequence, boolean query, byte[] payload, Answer answer) {
+            SimNode n = sim.nodes.get(replica);
+            if (n == null) {
+                return;
+            }
+            n.request((attempt, r) -> answer.accept(r.result(), r.notLeader(), r.leaderHint()), clientId, 0, query,
+                    query ? 0 : sequence, payload);
+        }
+
+        /** Faults stop: partitions heal, crashed replicas restart. */
+        public void quiet() {
+            sim.beginQuiet();
+        }
+
+        /** The state machine of the up replica that applied the most (null if none is up). */
+        public io.bulwark.paxos.StateMachine mostAppliedState() {
+            SimNode best = null;
+            for (SimNode n : sim.nodes.values()) {
+                if (n.isUp() && (best == null || n.appliedIndex() > best.appliedIndex())) {
+                    best = n;
+                }
+            }
+            return best == null ? null : best.stateMachine();
+        }
+
+        /** Safety violations seen so far, replica convergence included once {@code checkConvergence} ran. */
+        public List<String> violations() {
+            return List.copyOf(sim.violations);
+        }
+
+        /** Checks that replicas which applied the same prefix hold the same state. */
+        public void checkConvergence() {
+            sim.checkConvergence();
+        }
+
+        /** How often each rare path ran in this group. */
+        public java.util.SortedMap<String, Long> coverage() {
+            return new TreeMap<>(sim.coverage);
+        }
+
+        /** One line per replica: up or down, role, chosen and applied index, leader hint (for failure reports). */
+        public String describe() {
+            StringBuilder b = new StringBuilder();
+            for (SimNode n : sim.nodes.values()) {
+                b.append("replica ").append(n.id).append(": ");
+                if (!n.isUp()) {
+                    b.append(n.permanentlyDown() ? "down for good" : "down");
+                } else {
+                    io.bulwark.paxos.Replica r = n.replica();
+                    b.append(r.role()).append(", chosen ").append(r.chosenIndex()).append(", applied ")
+                            .append(n.appliedIndex()).append(", leader hint ").append(r.leaderHint())
+                            .append(", voters ").append(r.membershipAt(r.chosenIndex()).voters());
+                }
+                b.append("; ");
+            }
+            return b.toString();
+        }
+
+        /** The group's fault timeline. */
+        public List<String> faults() {
+            return List.copyOf(sim.faultTimeline);
+        }
     }
 
     /** Runs {@code config} to the end and checks it. */

@@ -90,6 +90,15 @@ final class BankClient {
         if (stopping || crashed || sim.finished()) {
             return;
         }
+        if (!sim.loaded()) {
+            long inc = incarnation;
+            sim.after(5 * BankSimulation.MS, () -> {
+                if (inc == incarnation) {
+                    next();
+                }
+            });
+            return;
+        }
         busy = true;
         if (random.nextDouble() < 0.8) {
             transfer();
@@ -116,6 +125,10 @@ final class BankClient {
         int p = sim.partitionOf(k);
         rpc.call(p, new TxnCommand.Read(k), 8, answer -> {
             if (answer instanceof TxnResult.Value v) {
+                if (v.value() == null) {
+                    sim.violation("client " + id + " read no balance for " + key + " on partition " + p);
+                    return;
+                }
                 buf.recordRead(k, v.value(), v.version());
                 t.reads.putIfAbsent(key, string(v.value()));
                 then.run();

@@ -58,7 +58,7 @@ public final class BankSimulation {
         this.faultsOn = config.faults();
         this.partitions = new SimPartition[config.partitions()];
         for (int p = 0; p < partitions.length; p++) {
-            partitions[p] = new SimPartition(this, p, random.nextLong());
+            partitions[p] = new SimPartition(this, p, random.nextLong(), config.paxos());
         }
     }
 
@@ -69,6 +69,11 @@ public final class BankSimulation {
 
     long now() {
         return queue.now();
+    }
+
+    /** The virtual time every part of the run shares, embedded Paxos groups included. */
+    io.bulwark.sim.EventQueue queue() {
+        return queue;
     }
 
     void after(long delayUs, Runnable action) {
@@ -147,8 +152,13 @@ public final class BankSimulation {
     private BankResult execute() {
         for (int i = 0; i < config.accounts(); i++) {
             byte[] k = account(i).getBytes(StandardCharsets.UTF_8);
-            partitions[partitionOf(k)].load(KvCommand.put(k, (BankConfig.INITIAL_BALANCE + ":init")
-                    .getBytes(StandardCharsets.UTF_8)).encode());
+            byte[] put = KvCommand.put(k, (BankConfig.INITIAL_BALANCE + ":init").getBytes(StandardCharsets.UTF_8)).encode();
+            SimPartition.Backend b = partitions[partitionOf(k)].backend();
+            if (b instanceof SimPartition.Modelled m) {
+                m.load(put);
+            } else {
+                loadThroughConsensus(partitionOf(k), put);
+            }
         }
         for (SimPartition p : partitions) {
             p.startSweeper();
@@ -179,6 +189,15 @@ public final class BankSimulation {
         } catch (RuntimeException | AssertionError e) {
             violation("protocol or driver failed: " + e);
         }
+        for (SimPartition p : partitions) {
+            if (p.backend() instanceof PaxosGroup g) {
+                g.group().checkConvergence();
+                for (String v : g.group().violations()) {
+                    violations.add("partition " + p.id + "'s Paxos group: " + v);
+                }
+                g.group().coverage().forEach((k, v) -> coverage.merge("paxos: " + k, v, Long::sum));
+            }
+        }
         if (violations.isEmpty()) {
             checkFinalState();
         }
@@ -198,6 +217,29 @@ public final class BankSimulation {
                 new TreeMap<>(coverage), violations.isEmpty() ? List.of() : List.copyOf(trace));
     }
 
+    /** Writes one initial value through the partition's group before clients start, resending until answered. */
+    private void loadThroughConsensus(int partition, byte[] put) {
+        boolean[] done = {false};
+        Runnable[] attempt = new Runnable[1];
+        attempt[0] = () -> {
+            if (done[0]) {
+                return;
+            }
+            partitions[partition].receive(put, false, answer -> {
+                if (!done[0]) {
+                    done[0] = true;
+                    loading--;
+                }
+            });
+            after(30 * MS, attempt[0]);
+        };
+        loading++;
+        attempt[0].run();
+    }
+
+    /** Initial values still being written through consensus; clients start once none is left. */
+    private int loading;
+
     private long gap() {
         return (30 + random.nextLong(120)) * MS;
     }
@@ -208,6 +250,7 @@ public final class BankSimulation {
         }
         double p = random.nextDouble();
         if (p < 0.4) {
+            // A modelled partition fails over; a real Paxos group's replicas crash on their own group's schedule.
             SimPartition part = partitions[(int) random.nextLong(partitions.length)];
             part.failover((20 + random.nextLong(380)) * MS);
         } else if (p < 0.8) {
@@ -224,6 +267,11 @@ public final class BankSimulation {
             clients.get((int) random.nextLong(clients.size())).crash("(fault schedule)");
         }
         after(gap(), this::nextFault);
+    }
+
+    /** True once every account holds its initial balance: clients wait for it. */
+    boolean loaded() {
+        return loading == 0;
     }
 
     private void quiet() {
@@ -257,7 +305,11 @@ public final class BankSimulation {
         for (SimPartition p : partitions) {
             if (p.state().preparedCount() > 0 || p.state().lockedKeys() > 0) {
                 b.append("partition ").append(p.id).append(": ").append(p.state().preparedCount())
-                        .append(" prepared, ").append(p.state().lockedKeys()).append(" locked keys; ");
+                        .append(" prepared, ").append(p.state().lockedKeys()).append(" locked keys");
+                if (p.backend() instanceof PaxosGroup g) {
+                    b.append(" (").append(g.group().describe()).append(")");
+                }
+                b.append("; ");
             }
         }
         return b.toString();

@@ -38,6 +38,26 @@ class BankSimulationTest {
                 "partition failed over mid-Resolve", "partition failed over mid-Fence", "one-phase commit attempted");
     }
 
+    /**
+     * The same bank with every partition a real simulated Paxos group (3 replicas with disks, crashes with torn
+     * writes, flipped bits, fsync failures, wiped disks, partitions, snapshots every 40 slots).
+     */
+    @Test
+    void overRealPaxosGroupsWithDiskFaultsTheBankStaysConservedAndSerializable() {
+        java.util.TreeMap<String, Long> coverage = new java.util.TreeMap<>();
+        long committed = 0;
+        for (long seed = 1; seed <= 8; seed++) {
+            BankResult r = BankSimulation.run(BankConfig.defaults(seed).withPaxos(true));
+            assertThat(r.passed()).as(r.report()).isTrue();
+            committed += r.committed();
+            r.coverage().forEach((k, v) -> coverage.merge(k, v, Long::sum));
+        }
+        assertThat(committed).isGreaterThan(1_000);
+        assertThat(coverage).containsKeys("paxos: torn tail truncated", "paxos: corruption detected at start",
+                "paxos: fsync failure stopped replica", "paxos: snapshot taken", "paxos: leader elected",
+                "sweeper recovered a transaction: COMMITTED", "help: forced COMMITTED");
+    }
+
     @Test
     void aRunReplaysExactlyFromItsSeed() {
         BankResult a = BankSimulation.run(BankConfig.defaults(77));
