@@ -738,8 +738,10 @@ public final class Replica {
         leader.heartbeatElapsed++;
         if (leader.heartbeatElapsed >= options.heartbeatTicks()) {
             sendHeartbeats();
-            retransmit();
         }
+        // Every tick, not with the heartbeat: reads start heartbeat rounds of their own and restart that timer,
+        // so under steady reads a lost accept would never be sent again (each proposal keeps its own clock).
+        retransmit();
     }
 
     /** A leader that has not heard a quorum for an election timeout steps down (check quorum). */

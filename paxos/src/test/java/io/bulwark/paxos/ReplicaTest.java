@@ -88,6 +88,30 @@ class ReplicaTest {
         assertThat(g.get(successor).propose(TestGroup.command(9, 1, "after"))).isEqualTo(ProposeResult.QUEUED);
     }
 
+    /**
+     * Found by the transaction simulator over real Paxos groups: every read starts a heartbeat round at once,
+     * which restarted the heartbeat timer that retransmission rode on; with a read every tick, a lost accept was
+     * never sent again, the chosen prefix stopped at its slot, later slots filled the window and every new
+     * command was refused as busy — with the whole group up and connected.
+     */
+    @Test
+    void aLostAcceptIsRetransmittedEvenWhenReadsKeepStartingHeartbeatRounds() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        Replica l = g.get(leader);
+        long target = l.chosenIndex() + 1;
+        assertThat(l.propose(TestGroup.command(7, 1, "lost"))).isEqualTo(ProposeResult.QUEUED);
+        g.drain(leader);
+        assertThat(g.inFlight.removeIf(m -> m instanceof Message.Accept)).as("the accepts were sent").isTrue();
+        for (int i = 0; i < 100 && l.chosenIndex() < target; i++) {
+            l.read(1_000 + i);
+            g.drain(leader);
+            g.tick(leader, 1);
+            g.deliverAll();
+        }
+        assertThat(l.chosenIndex()).as("the slot whose accepts were lost is chosen").isGreaterThanOrEqualTo(target);
+    }
+
     @Test
     void threeReplicasElectOneLeaderAndCommitInOrder() {
         TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
