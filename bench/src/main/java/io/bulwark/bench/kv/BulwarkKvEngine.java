@@ -6,7 +6,6 @@ import io.bulwark.client.protocol.NodeStatus;
 import io.bulwark.server.node.ProcessCluster;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,15 +23,15 @@ public final class BulwarkKvEngine implements KvEngine {
     public static final int PARTITIONS = 16;
     private static final long LEADER_DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-    private final Path dir;
+    private final io.bulwark.bench.BenchCluster bench;
     private final ProcessCluster cluster;
     private final BulwarkClient client;
     private int killed = -1;
 
-    private BulwarkKvEngine(Path dir, ProcessCluster cluster, BulwarkClient client) {
-        this.dir = dir;
-        this.cluster = cluster;
-        this.client = client;
+    private BulwarkKvEngine(io.bulwark.bench.BenchCluster bench) {
+        this.bench = bench;
+        this.cluster = bench.cluster();
+        this.client = bench.client();
     }
 
     /**
@@ -41,21 +40,7 @@ public final class BulwarkKvEngine implements KvEngine {
      * @param progress where node starts are reported, or null
      */
     public static BulwarkKvEngine start(Path parent, PrintStream progress) throws IOException {
-        Path dir = parent == null ? Files.createTempDirectory("bulwark-bench-kv")
-                : Files.createTempDirectory(Files.createDirectories(parent), "bulwark-bench-kv");
-        ProcessCluster cluster = null;
-        try {
-            cluster = ProcessCluster.create(dir.resolve("cluster"), 3, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS,
-                    progress);
-            BulwarkClient client = BulwarkClient.connect(cluster.clientOptions());
-            return new BulwarkKvEngine(dir, cluster, client);
-        } catch (IOException | RuntimeException e) {
-            if (cluster != null) {
-                cluster.close();
-            }
-            ProcessCluster.deleteDirectory(dir);
-            throw e;
-        }
+        return new BulwarkKvEngine(io.bulwark.bench.BenchCluster.start(parent, "bulwark-bench-kv", PARTITIONS, progress));
     }
 
     @Override
@@ -117,12 +102,6 @@ public final class BulwarkKvEngine implements KvEngine {
 
     @Override
     public void close() {
-        client.close();
-        cluster.close();
-        try {
-            ProcessCluster.deleteDirectory(dir);
-        } catch (IOException e) {
-            // best effort: it is under the temporary directory
-        }
+        bench.close();
     }
 }

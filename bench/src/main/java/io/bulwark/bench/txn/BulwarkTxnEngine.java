@@ -3,11 +3,9 @@ package io.bulwark.bench.txn;
 import io.bulwark.client.BulwarkClient;
 import io.bulwark.client.Transaction;
 import io.bulwark.client.TransactionConflictException;
-import io.bulwark.server.node.ProcessCluster;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,15 +17,13 @@ final class BulwarkTxnEngine implements TxnEngine {
 
     static final int PARTITIONS = 16;
 
-    private final Path dir;
-    private final ProcessCluster cluster;
+    private final io.bulwark.bench.BenchCluster bench;
     private final BulwarkClient client;
     private final TreeMap<Integer, List<byte[]>> keysByPartition = new TreeMap<>();
 
-    private BulwarkTxnEngine(Path dir, ProcessCluster cluster, BulwarkClient client) {
-        this.dir = dir;
-        this.cluster = cluster;
-        this.client = client;
+    private BulwarkTxnEngine(io.bulwark.bench.BenchCluster bench) {
+        this.bench = bench;
+        this.client = bench.client();
         for (int i = 0; keysByPartition.size() < PARTITIONS || keysByPartition.values().stream().anyMatch(l -> l.size() < 64); i++) {
             byte[] k = ("bench/txn/" + i).getBytes(StandardCharsets.UTF_8);
             keysByPartition.computeIfAbsent(client.partitionOf(k), p -> new ArrayList<>()).add(k);
@@ -35,20 +31,7 @@ final class BulwarkTxnEngine implements TxnEngine {
     }
 
     static BulwarkTxnEngine start(Path parent, PrintStream progress) throws IOException {
-        Path dir = parent == null ? Files.createTempDirectory("bulwark-bench-txn")
-                : Files.createTempDirectory(Files.createDirectories(parent), "bulwark-bench-txn");
-        ProcessCluster cluster = null;
-        try {
-            cluster = ProcessCluster.create(dir.resolve("cluster"), 3, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS,
-                    progress);
-            return new BulwarkTxnEngine(dir, cluster, BulwarkClient.connect(cluster.clientOptions()));
-        } catch (IOException | RuntimeException e) {
-            if (cluster != null) {
-                cluster.close();
-            }
-            ProcessCluster.deleteDirectory(dir);
-            throw e;
-        }
+        return new BulwarkTxnEngine(io.bulwark.bench.BenchCluster.start(parent, "bulwark-bench-txn", PARTITIONS, progress));
     }
 
     @Override
@@ -113,15 +96,6 @@ final class BulwarkTxnEngine implements TxnEngine {
 
     @Override
     public void close() {
-        try {
-            client.close();
-        } finally {
-            cluster.close();
-            try {
-                ProcessCluster.deleteDirectory(dir);
-            } catch (IOException e) {
-                // best effort
-            }
-        }
+        bench.close();
     }
 }
