@@ -63,6 +63,12 @@ class LockStateMachinePropertiesTest {
                 new Op(4, 3, 1, 0, 0)), true).run();
     }
 
+    /** Found by the property above (seed -8820616314240046287): a holder's lease ends as a waiter releases. */
+    @Example
+    void aWaiterGrantedByAnExpiryInTheSameStepCanReleaseAtOnce() {
+        new ScriptRun(List.of(new Op(0, 1, 0, 0, 1), new Op(0, 1, 0, 1, 2), new Op(3, 1, 1, 1, 0)), true).run();
+    }
+
     @Property(tries = 150)
     void theSameScriptGivesEqualOutputs(@ForAll("scripts") List<Op> script) {
         assertThat(new ScriptRun(script, false).run()).isEqualTo(new ScriptRun(script, false).run());
@@ -80,6 +86,8 @@ class LockStateMachinePropertiesTest {
         private final List<LinkedList<OwnerId>> queues = new ArrayList<>();
         private final List<Set<OwnerId>> holders = new ArrayList<>();
         private final Map<OwnerId, LockMode> modeOf = new HashMap<>();
+        /** Waiters whose abandon the model applied before the grants it made possible. */
+        private final Set<OwnerId> leftQueue = new HashSet<>();
         private long now;
         private long sequence;
         private long lastToken;
@@ -175,17 +183,17 @@ class LockStateMachinePropertiesTest {
             if (!check) {
                 return;
             }
-            // Events of the step happened before the command's reply, except the consequences of a release or an
-            // abandon: the grants it makes possible — of holders-to-be behind a waiter that left, too — follow it.
+            // Events of the step happened before the command's reply, except the consequences of a release or
+            // abandon (grants), which the model handles in either order — and a waiter that abandons leaves the
+            // queue first, since the grants behind it follow from its leaving.
             LockEvent reply = ready.reply().orElse(null);
-            boolean replyFirst = reply instanceof LockEvent.Released || reply instanceof LockEvent.Abandoned;
-            if (replyFirst) {
-                reply(reply, command, lock, owner, wait);
+            if (reply instanceof LockEvent.Abandoned a && a.wasWaiting() && queues.get(lock).remove(owner)) {
+                leftQueue.add(owner);
             }
             for (LockEvent event : ready.events()) {
                 apply(event);
             }
-            if (reply != null && !replyFirst) {
+            if (reply != null) {
                 reply(reply, command, lock, owner, wait);
             }
             checkState();
@@ -231,7 +239,7 @@ class LockStateMachinePropertiesTest {
                     assertThat(holders.get(lock).remove(owner)).isTrue();
                 }
                 if (abandoned.wasWaiting()) {
-                    assertThat(queues.get(lock).remove(owner)).isTrue();
+                    assertThat(queues.get(lock).remove(owner) || leftQueue.remove(owner)).isTrue();
                 }
             }
         }
