@@ -83,7 +83,10 @@ public record Topology(int partitions, int replicationFactor, List<Member> membe
         for (Member m : members) {
             size += 4 + Wire.stringBytes(m.host()) + 8 + Wire.stringBytes(m.zone());
         }
-        size += partitions * (4 + 4 * replicationFactor + 4);
+        // Sized by the replica sets as they are: while a partition moves, it has one member more than the factor.
+        for (int p = 0; p < partitions; p++) {
+            size += 4 + 4 * replicas[p].length + 4;
+        }
         ByteBuffer b = ByteBuffer.allocate(size);
         b.putInt(partitions).putInt(replicationFactor).putInt(members.size());
         for (Member m : members) {
