@@ -49,6 +49,11 @@ public final class EtcdEngine implements KvEngine {
         }
     }
 
+    /** The jetcd KV client, for benches that need more of etcd than puts and gets (its transactions). */
+    public KV kvClient() {
+        return kv;
+    }
+
     /** The cluster behind this engine, for reports and diagnostics. */
     public EtcdCluster cluster() {
         return cluster;

@@ -1,8 +1,8 @@
 package io.bulwark.bench.txn;
 
 import io.bulwark.bench.kv.EtcdCluster;
+import io.bulwark.bench.kv.EtcdEngine;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -27,29 +27,22 @@ import java.util.concurrent.TimeoutException;
  */
 final class EtcdTxnEngine implements TxnEngine {
 
-    private final EtcdCluster cluster;
-    private final Client client;
+    private final EtcdEngine engine;
     private final KV kv;
 
-    private EtcdTxnEngine(EtcdCluster cluster) {
-        this.cluster = cluster;
-        this.client = Client.builder().endpoints(cluster.clientEndpoints().toArray(java.net.URI[]::new)).build();
-        this.kv = client.getKVClient();
+    private EtcdTxnEngine(EtcdEngine engine) {
+        this.engine = engine;
+        this.kv = engine.kvClient();
     }
 
+    /** Starts a cluster and connects to it the way the KV bench does (see {@link EtcdEngine#start}). */
     static EtcdTxnEngine start(EtcdCluster.Options options) throws IOException, TimeoutException, InterruptedException {
-        EtcdCluster cluster = EtcdCluster.start(options);
-        try {
-            return new EtcdTxnEngine(cluster);
-        } catch (RuntimeException e) {
-            cluster.close();
-            throw e;
-        }
+        return new EtcdTxnEngine(EtcdEngine.start(options));
     }
 
     @Override
     public String name() {
-        return "etcd " + cluster.version() + " (3 members, one Raft group)";
+        return "etcd " + engine.cluster().version() + " (3 members, one Raft group)";
     }
 
     private static ByteSequence bytes(byte[] b) {
@@ -107,10 +100,6 @@ final class EtcdTxnEngine implements TxnEngine {
 
     @Override
     public void close() {
-        try {
-            client.close();
-        } finally {
-            cluster.close();
-        }
+        engine.close();
     }
 }

@@ -36,7 +36,7 @@ class SharedLogCrashSimulationTest {
     static final int SEEDS = 300;
 
     /** What a group was given to write, in order, and how much of it a sync covered. */
-    private static final class Model {
+    private static class Model {
         final long incarnation;
         final List<Entry> entries = new ArrayList<>();
         int syncedEntries;
@@ -139,33 +139,14 @@ class SharedLogCrashSimulationTest {
                 List<Integer> ids = new ArrayList<>(views.keySet());
                 int id = ids.get((int) random.nextLong(ids.size()));
                 Model m = models.get(id);
-                Ballot promise = random.nextLong(5) == 0
-                        ? new Ballot(m.promised.round() + 1 + random.nextLong(3), (int) random.nextLong(5)) : null;
-                List<Entry> entries = new ArrayList<>();
-                Ballot b = promise != null ? promise : m.promised.equals(Ballot.ZERO) ? new Ballot(1, 1) : m.promised;
-                for (int k = 0; k < random.nextLong(4); k++) {
-                    byte[] payload = new byte[(int) random.nextLong(60)];
-                    for (int j = 0; j < payload.length; j++) {
-                        payload[j] = (byte) random.nextLong();
-                    }
-                    long slot = m.entries.size() + entries.size() + 1;
-                    entries.add(new Entry(slot, b, new Value.Batch(List.of(new Command(id + 1, slot, payload))), false));
-                }
-                long chosen = random.nextLong(3) == 0 ? m.entries.size() + entries.size() : m.chosen;
                 // The model takes the write first: if it fails midway (a segment roll's fsync can fail inside
                 // an append) any part of it may or may not be on disk, which "a prefix of what was given" covers.
-                m.entries.addAll(entries);
                 try {
-                    views.get(id).write(new Ready(++readyId, promise, entries, chosen, true, List.of(), List.of(),
-                            List.of(), List.of(), List.of(), List.of(), null));
+                    writeRandom(random, id, m, views.get(id), ++readyId);
                 } catch (IOException e) {
                     coverage.fsyncFailures++;
                     failed = true;
                 }
-                if (promise != null && promise.above(m.promised)) {
-                    m.promised = promise;
-                }
-                m.chosen = Math.max(m.chosen, chosen);
                 if (!failed && random.nextLong(3) == 0) {
                     try {
                         log.sync();
@@ -196,20 +177,12 @@ class SharedLogCrashSimulationTest {
     private static final Membership MEMBERS = Membership.ofVoters(1, 2, 3);
 
     /** A group as its driver knows it: what it wrote (slot = position + 1) and its durable snapshots. */
-    private static final class SnapModel {
-        final long incarnation;
-        final List<Entry> entries = new ArrayList<>();
-        int syncedEntries;
-        Ballot promised = Ballot.ZERO;
-        Ballot syncedPromise = Ballot.ZERO;
-        long chosen;
-        long syncedChosen;
-        boolean incarnationSynced;
+    private static final class SnapModel extends Model {
         /** Newest snapshot saved (durable at once: saves are atomic and synced). */
         long newestSnapshot;
 
         SnapModel(long incarnation) {
-            this.incarnation = incarnation;
+            super(incarnation);
         }
 
         /** The image of a state machine that applied slots 1..index: their digest. */
@@ -390,7 +363,7 @@ class SharedLogCrashSimulationTest {
     }
 
     /** A Ready with a random promise, a few entries and maybe a chosen prefix, the model taking it first. */
-    private static void writeRandom(RandomSource random, int id, SnapModel m, SharedLog.Group view, long readyId)
+    private static void writeRandom(RandomSource random, int id, Model m, SharedLog.Group view, long readyId)
             throws IOException {
         Ballot promise = random.nextLong(5) == 0
                 ? new Ballot(m.promised.round() + 1 + random.nextLong(3), (int) random.nextLong(5)) : null;
