@@ -7,18 +7,18 @@ import java.util.List;
  * The last events of a run, kept as objects and formatted only when a failure prints them, so tracing
  * costs almost nothing in the runs that pass. Bounded: older events are overwritten. Not thread-safe.
  */
-final class TraceBuffer {
+public final class TraceBuffer {
 
     private final long[] times;
     private final Object[] events;
     private long count;
 
-    TraceBuffer(int capacity) {
+    public TraceBuffer(int capacity) {
         times = new long[capacity];
         events = new Object[capacity];
     }
 
-    void add(long timeUs, Object event) {
+    public void add(long timeUs, Object event) {
         int i = (int) (count % events.length);
         times[i] = timeUs;
         events[i] = event;
@@ -26,7 +26,7 @@ final class TraceBuffer {
     }
 
     /** The kept events, oldest first, one line each. */
-    List<String> lines() {
+    public List<String> lines() {
         List<String> lines = new ArrayList<>();
         long first = Math.max(0, count - events.length);
         if (first > 0) {

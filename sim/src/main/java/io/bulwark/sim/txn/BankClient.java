@@ -279,7 +279,12 @@ final class BankClient {
         if (c.participants().size() == 1) {
             sim.count("one-phase commit attempted");
         }
-        sim.trace("client " + id + " commits " + t);
+        sim.trace(new Object() {
+            @Override
+            public String toString() {
+                return "client " + id + " commits " + t;
+            }
+        });
         boolean[] decided = {false};
         long inc = incarnation;
         List<Commit.Request> prepares = c.prepares();

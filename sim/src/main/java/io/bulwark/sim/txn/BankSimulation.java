@@ -5,7 +5,6 @@ import io.bulwark.paxos.kv.KvCommand;
 import io.bulwark.paxos.kv.KvResult;
 import io.bulwark.txn.TxnState;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -44,7 +43,7 @@ public final class BankSimulation {
     private final io.bulwark.sim.EventQueue queue = new io.bulwark.sim.EventQueue();
     private final List<String> violations = new ArrayList<>();
     private final TreeMap<String, Long> coverage = new TreeMap<>();
-    private final ArrayDeque<String> trace = new ArrayDeque<>();
+    private final io.bulwark.sim.TraceBuffer trace = new io.bulwark.sim.TraceBuffer(300);
     private final SimPartition[] partitions;
     private final List<BankClient> clients = new ArrayList<>();
     /** "endpoint/partition" → virtual time the cut heals. */
@@ -92,11 +91,8 @@ public final class BankSimulation {
         coverage.merge(probe, 1L, Long::sum);
     }
 
-    void trace(String line) {
-        if (trace.size() == 300) {
-            trace.pollFirst();
-        }
-        trace.add(String.format("%9.3f ms  %s", now() / 1000.0, line));
+    void trace(Object event) {
+        trace.add(now(), event);
     }
 
     void fault(String what) {
@@ -214,7 +210,7 @@ public final class BankSimulation {
             }
         }
         return new BankResult(config.seed(), committed, aborted, audits, List.copyOf(violations),
-                new TreeMap<>(coverage), violations.isEmpty() ? List.of() : List.copyOf(trace));
+                new TreeMap<>(coverage), violations.isEmpty() ? List.of() : trace.lines());
     }
 
     /** Writes one initial value through the partition's group before clients start, resending until answered. */
