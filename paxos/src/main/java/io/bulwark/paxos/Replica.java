@@ -443,7 +443,11 @@ public final class Replica {
     private void onPreVote(Message.PreVote m) {
         // The ballot is not compared: the real Prepare picks a fresh one, and a Reject tells the candidate
         // the round to beat. Comparing here would leave a candidate that missed a round stuck forever.
-        boolean granted = isVoter() && !inLeaderLease() && m.chosenIndex() >= chosenIndex;
+        // A learner on the storage the membership names grants too: the candidate counts only the voters of its
+        // own membership, which may already include this replica (a promotion this replica has not learned).
+        Long named = membership().incarnationOf(id);
+        boolean namedHere = named != null && named == incarnation;
+        boolean granted = namedHere && !inLeaderLease() && m.chosenIndex() >= chosenIndex;
         out.sendNow.add(new Message.PreVoteReply(id, m.from(), m.ballot(), granted));
     }
 
@@ -1090,6 +1094,10 @@ public final class Replica {
             chosenIndex++;
             if (next.value() instanceof Value.Reconfigure r) {
                 memberships.put(chosenIndex, r.membership());
+                // Knowing which membership is chosen must survive a crash: a replica that forgot it would count
+                // votes by the older membership, which may need a voter whose disk is gone since (the group can
+                // then lose one more disk than that older membership tolerates and never elect again).
+                out.needsSync = true;
                 if (role == Role.LEADER && leader.reconfigSlot == chosenIndex) {
                     leader.reconfigSlot = 0;
                 }

@@ -89,6 +89,98 @@ class ReplicaTest {
     }
 
     /**
+     * Found by the transaction simulator over real Paxos groups: a wiped replica was rebuilt (replaced by a
+     * learner, voters down to two, then promoted back); the promotion was chosen and applied everywhere, but
+     * the replicas had recorded that only without an fsync. Another replica then lost its disk while the other
+     * two lost power: they came back knowing the promotion only as accepted, counted votes by the two-voter
+     * membership (which needs the wiped replica) and never elected again. A chosen membership change is now
+     * synced before it takes effect.
+     */
+    @Test
+    void aChosenPromotionSurvivesAPowerLossSoTheGroupStillSurvivesTheNextLostDisk() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        int rebuilt = leader == 1 ? 2 : 1;
+        int lost = 6 - leader - rebuilt;
+        g.wipe(rebuilt, 22);
+        for (int i = 0; i < 500 && !g.get(rebuilt).isVoter(); i++) {
+            g.run(1);
+        }
+        assertThat(g.get(rebuilt).isVoter()).as("the wiped replica was rebuilt and promoted").isTrue();
+        g.run(20);
+        assertThat(g.get(leader).membership().voters()).containsExactly(1, 2, 3);
+
+        g.powerLoss(leader);
+        g.powerLoss(rebuilt);
+        g.wipe(lost, 33);
+        g.start(leader);
+        g.start(rebuilt);
+        int successor = -1;
+        for (int round = 0; round < 2_000 && successor < 0; round++) {
+            g.run(1);
+            for (int id : new int[] {leader, rebuilt}) {
+                if (g.get(id).role() == Role.LEADER) {
+                    successor = id;
+                }
+            }
+        }
+        assertThat(successor).as("two of three voters on intact disks elect a leader").isPositive();
+        long target = g.get(successor).chosenIndex() + 1;
+        assertThat(g.get(successor).propose(TestGroup.command(5, 1, "after"))).isEqualTo(ProposeResult.QUEUED);
+        for (int i = 0; i < 100 && g.get(successor).chosenIndex() < target; i++) {
+            g.run(1);
+        }
+        assertThat(g.get(successor).chosenIndex()).isGreaterThanOrEqualTo(target);
+    }
+
+    /**
+     * The other side of the lost-disk case: the leader knows the promotion is chosen, the rebuilt replica only
+     * accepted it and still believes it is a learner. With the third disk lost and the leader restarted, the
+     * leader needs the rebuilt replica's pre-vote and promise; a learner that refused pre-votes left the group
+     * unable to elect.
+     */
+    @Test
+    void aLearnerThatMissedItsOwnPromotionGrantsPreVotesSoTheGroupCanElect() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), 1, 2, 3);
+        int leader = g.electLeader();
+        int rebuilt = leader == 1 ? 2 : 1;
+        int lost = 6 - leader - rebuilt;
+        g.wipe(rebuilt, 22);
+        java.util.function.Predicate<Message> promotion = m -> m instanceof Message.Accept a && a.entries().stream()
+                .anyMatch(e -> e.value() instanceof Value.Reconfigure r && r.membership().isVoter(rebuilt));
+        for (int i = 0; i < 500 && !g.get(leader).membership().isVoter(rebuilt, 22); i++) {
+            g.tickAll(1);
+            for (int budget = 0; budget < 10_000 && !g.inFlight.isEmpty(); budget++) {
+                Message m = g.inFlight.poll();
+                if (g.down.contains(m.to()) || g.isolated.contains(m.to()) || g.isolated.contains(m.from())) {
+                    continue;
+                }
+                g.deliver(m);
+                if (promotion.test(m) && m.to() == rebuilt) {
+                    g.isolated.add(rebuilt); // it accepted its promotion and hears nothing more
+                }
+            }
+        }
+        assertThat(g.get(leader).membership().isVoter(rebuilt, 22)).as("the promotion is chosen").isTrue();
+        assertThat(g.get(rebuilt).isVoter()).as("the rebuilt replica has not learned it").isFalse();
+
+        g.powerLoss(leader);
+        g.wipe(lost, 33);
+        g.isolated.clear();
+        g.start(leader);
+        int successor = -1;
+        for (int round = 0; round < 2_000 && successor < 0; round++) {
+            g.run(1);
+            for (int id : new int[] {leader, rebuilt}) {
+                if (g.get(id).role() == Role.LEADER) {
+                    successor = id;
+                }
+            }
+        }
+        assertThat(successor).as("two of three voters on intact disks elect a leader").isPositive();
+    }
+
+    /**
      * Found by the transaction simulator over real Paxos groups: every read starts a heartbeat round at once,
      * which restarted the heartbeat timer that retransmission rode on; with a read every tick, a lost accept was
      * never sent again, the chosen prefix stopped at its slot, later slots filled the window and every new

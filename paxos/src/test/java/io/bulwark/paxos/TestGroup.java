@@ -22,6 +22,8 @@ final class TestGroup {
     final TreeMap<Integer, List<Entry>> committed = new TreeMap<>();
     final TreeMap<Integer, List<ReadState>> reads = new TreeMap<>();
     final TreeMap<Integer, Recovered> durable = new TreeMap<>();
+    /** What each replica's disk holds as of its last fsync: a power loss keeps only this. */
+    final TreeMap<Integer, Recovered> synced = new TreeMap<>();
     final TreeSet<Integer> down = new TreeSet<>();
     /** Replicas cut off from everyone: messages from or to them are lost on delivery. */
     final TreeSet<Integer> isolated = new TreeSet<>();
@@ -62,6 +64,7 @@ final class TestGroup {
         crash(id);
         snapshots.remove(id);
         durable.put(id, Recovered.fresh(newIncarnation));
+        synced.put(id, durable.get(id));
         start(id);
     }
 
@@ -97,6 +100,15 @@ final class TestGroup {
         drain(id);
     }
 
+    /**
+     * A power loss: the replica stops and its disk keeps only what its last fsync covered (records written
+     * without a sync, such as a chosen prefix learned from a heartbeat, are gone).
+     */
+    void powerLoss(int id) {
+        crash(id);
+        durable.put(id, synced.get(id));
+    }
+
     /** Loses everything but what was persisted: promise and entries (our "disk" keeps all persisted records). */
     void crash(int id) {
         down.add(id);
@@ -120,6 +132,9 @@ final class TestGroup {
             entries.addAll(ready.entries());
             durable.put(id, new Recovered(d.incarnation(), ready.promise() != null ? ready.promise() : d.promised(), entries,
                     Math.max(d.chosenIndex(), ready.chosenIndex()), d.snapshot()));
+            if (ready.mustSync() || !synced.containsKey(id)) {
+                synced.put(id, durable.get(id));
+            }
             inFlight.addAll(ready.sendAfterSync());
             r.persisted(ready.id());
             if (ready.restoreSnapshot() != null) {
@@ -127,6 +142,7 @@ final class TestGroup {
                 Recovered dd = durable.get(id);
                 durable.put(id, new Recovered(dd.incarnation(), dd.promised(), List.of(), dd.chosenIndex(),
                         ready.restoreSnapshot()));
+                synced.put(id, durable.get(id));
             }
             for (Ready.SnapshotSend send : ready.snapshotSends()) {
                 // The whole (pretend) snapshot in one chunk.

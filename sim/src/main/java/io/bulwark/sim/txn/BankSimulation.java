@@ -303,7 +303,8 @@ public final class BankSimulation {
                 b.append("partition ").append(p.id).append(": ").append(p.state().preparedCount())
                         .append(" prepared, ").append(p.state().lockedKeys()).append(" locked keys");
                 if (p.backend() instanceof PaxosGroup g) {
-                    b.append(" (").append(g.group().describe()).append(")");
+                    b.append(" (").append(g.group().describe()).append(" faults:\n")
+                            .append(String.join("\n", g.group().faults())).append(")");
                 }
                 b.append("; ");
             }
