@@ -97,6 +97,15 @@ final class ClusterCommand implements Runnable {
             Map<Integer, Long> pids = ProcessCluster.running(dir.dir);
             StringBuilder out = new StringBuilder();
             try (BulwarkClient client = BulwarkClient.connect(endpoints(spec))) {
+                io.bulwark.server.node.ClusterRecord record = null;
+                try {
+                    record = io.bulwark.server.node.ClusterRecord.read(client);
+                } catch (RuntimeException e) {
+                    // the record's partition is unavailable: show what this directory knows
+                }
+                if (record != null && !record.moving() && !record.to().equals(spec)) {
+                    spec = record.to(); // the cluster changed its members on its own (a failed node was replaced)
+                }
                 Topology t = client.topology();
                 int up = 0;
                 StringBuilder nodesJson = new StringBuilder();
@@ -149,13 +158,15 @@ final class ClusterCommand implements Runnable {
                         out.append(String.format("%-11d %-13s %s%n", p, replicas, leaders[p] < 0 ? "none" : leaders[p]));
                     }
                 }
+                String definition = record == null ? "not recorded yet" : record.toString();
                 if (json) {
                     System.out.println("{\"nodes\":[" + nodesJson + "],\"nodesUp\":" + up + ",\"partitions\":["
-                            + partsJson + "]}");
+                            + partsJson + "],\"definition\":\"" + definition.replace("\\", "\\\\").replace("\"", "\\\"")
+                            + "\"}");
                 } else {
                     System.out.print(out);
                     System.out.println();
-                    System.out.println(up + " of " + spec.members().size() + " nodes up");
+                    System.out.println(up + " of " + spec.members().size() + " nodes up; definition: " + definition);
                 }
                 return up == spec.members().size() ? 0 : 3;
             }

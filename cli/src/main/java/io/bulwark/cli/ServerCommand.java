@@ -49,12 +49,22 @@ final class ServerCommand implements Callable<Integer> {
         "oldest segment snapshot early (0: no bound; default: ${DEFAULT-VALUE})."})
     long maxLogBytes = SnapshotPolicy.DEFAULT_MAX_LOG_BYTES;
 
+    @Option(names = "--failure-timeout", paramLabel = "SECONDS", description = {"A member silent this long is declared",
+        "failed and its replicas are re-placed on other nodes, if there are more members than the replication",
+        "factor (0: never automatically; default: ${DEFAULT-VALUE})."})
+    long failureTimeoutSeconds = NodeConfig.DEFAULT_FAILURE_TIMEOUT.toSeconds();
+
     @Override
     public Integer call() throws Exception {
+        if (failureTimeoutSeconds < 0) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--failure-timeout must not be negative, was " + failureTimeoutSeconds);
+        }
         ClusterSpec spec = cluster == null ? null : ClusterSpec.read(cluster);
         NodeMain.run(new NodeConfig(id, data, spec, tickMs, admin == null ? null : NodeMain.parseAddress(admin), joining)
                 .withSnapshots(new SnapshotPolicy(snapshotEverySlots, snapshotEveryBytes, maxLogBytes,
-                        SnapshotPolicy.DEFAULT_CHUNK_BYTES)));
+                        SnapshotPolicy.DEFAULT_CHUNK_BYTES))
+                .withFailureTimeout(java.time.Duration.ofSeconds(failureTimeoutSeconds)));
         return 0;
     }
 }

@@ -108,6 +108,25 @@ final class AdminServer implements AutoCloseable {
         return server.getAddress();
     }
 
+    private static String jsonString(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char ch : s.toCharArray()) {
+            switch (ch) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                default -> {
+                    if (ch < 0x20) {
+                        b.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) ch));
+                    } else {
+                        b.append(ch);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
     private String statusJson() {
         NodeStatus s = node.status();
         DriverMetrics m = node.replicas().metrics();
@@ -115,6 +134,7 @@ final class AdminServer implements AutoCloseable {
         sb.append("{\"node\":").append(s.nodeId()).append(",\"up\":").append(node.replicas().isRunning())
                 .append(",\"uptimeMs\":").append(s.uptimeMs())
                 .append(",\"clientConnections\":").append(node.clientConnections())
+                .append(",\"placement\":").append(jsonString(node.placementState()))
                 .append(",\"log\":{\"fsyncs\":").append(m.fsyncs()).append(",\"groupCommits\":").append(m.groupCommits())
                 .append(",\"readiesPerGroupCommit\":").append(String.format(java.util.Locale.ROOT, "%.2f",
                         m.readiesPerGroupCommit()))

@@ -85,6 +85,7 @@ public final class BulwarkNode implements AutoCloseable {
     private final io.micrometer.core.instrument.Counter requestErrors;
     private volatile AdminServer admin;
     private final TransactionSweeper sweeper;
+    private final PlacementDriver placement;
     private final long startNanos = System.nanoTime();
     private volatile boolean closed;
 
@@ -133,6 +134,8 @@ public final class BulwarkNode implements AutoCloseable {
         this.clients = c;
         this.sweeper = new TransactionSweeper(nodeId, h, () -> java.util.Set.copyOf(hosted), this::clientAddress,
                 java.time.Duration.ofSeconds(1), registry);
+        this.placement = new PlacementDriver(nodeId, h, () -> java.util.Set.copyOf(hosted), () -> this.spec,
+                this::clientAddress, config.failureTimeout(), java.time.Duration.ofSeconds(1), registry);
     }
 
     private void connectPeers(ClusterSpec definition) {
@@ -242,6 +245,11 @@ public final class BulwarkNode implements AutoCloseable {
 
     public int nodeId() {
         return nodeId;
+    }
+
+    /** What this node's placement driver is doing (failure detection and re-placement), in words. */
+    public String placementState() {
+        return placement.state();
     }
 
     public ClusterSpec spec() {
@@ -543,6 +551,7 @@ public final class BulwarkNode implements AutoCloseable {
             admin.close();
         }
         sweeper.close();
+        placement.close();
         clients.close();
         host.close();
         try {

@@ -18,25 +18,33 @@ import java.util.Objects;
  *                      rebalancer gives it replicas (ignored on a restart, which hosts what its log holds)
  * @param snapshots     when partitions snapshot their state so that the log can be compacted
  * @param logSegmentBytes size of the shared log's segment files (the unit in which compaction frees disk)
+ * @param failureTimeout how long a member may stay silent before the cluster re-places its replicas on other
+ *                      nodes (see {@link PlacementDriver}); zero never re-places automatically
  */
 public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs,
                          java.net.InetSocketAddress adminAddress, boolean joining, SnapshotPolicy snapshots,
-                         long logSegmentBytes) {
+                         long logSegmentBytes, java.time.Duration failureTimeout) {
 
     public static final int DEFAULT_TICK_MS = 10;
     /** Default log segment: 8 MiB, see {@link io.bulwark.server.replication.ReplicaDriverConfig#DEFAULT_LOG_OPTIONS}. */
     public static final long DEFAULT_LOG_SEGMENT_BYTES = 8L << 20;
+    /** Default failure timeout: long enough that a restart or a pause is not taken for a failure. */
+    public static final java.time.Duration DEFAULT_FAILURE_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     /** A configuration with the default snapshot policy and log segments. */
     public NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int tickMs,
                       java.net.InetSocketAddress adminAddress, boolean joining) {
         this(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, SnapshotPolicy.defaults(),
-                DEFAULT_LOG_SEGMENT_BYTES);
+                DEFAULT_LOG_SEGMENT_BYTES, DEFAULT_FAILURE_TIMEOUT);
     }
 
     public NodeConfig {
         Objects.requireNonNull(dataDirectory, "dataDirectory");
         Objects.requireNonNull(snapshots, "snapshots");
+        Objects.requireNonNull(failureTimeout, "failureTimeout");
+        if (failureTimeout.isNegative()) {
+            throw new IllegalArgumentException("failureTimeout must not be negative, was " + failureTimeout);
+        }
         // Validated by the log's own rules (every record must fit in a segment) when the node starts.
         if (logSegmentBytes < 1) {
             throw new IllegalArgumentException("logSegmentBytes must be positive, was " + logSegmentBytes);
@@ -54,20 +62,26 @@ public record NodeConfig(int nodeId, Path dataDirectory, ClusterSpec spec, int t
     }
 
     public NodeConfig withAdminAddress(java.net.InetSocketAddress address) {
-        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, address, joining, snapshots, logSegmentBytes);
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, address, joining, snapshots, logSegmentBytes, failureTimeout);
     }
 
     public NodeConfig asJoining() {
-        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, true, snapshots, logSegmentBytes);
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, true, snapshots, logSegmentBytes, failureTimeout);
     }
 
     /** A copy with another snapshot policy. */
     public NodeConfig withSnapshots(SnapshotPolicy policy) {
-        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, policy, logSegmentBytes);
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, policy, logSegmentBytes, failureTimeout);
     }
 
     /** A copy with another log segment size. */
     public NodeConfig withLogSegmentBytes(long bytes) {
-        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, snapshots, bytes);
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, snapshots, bytes, failureTimeout);
+    }
+
+    /** A copy with another failure timeout (zero: never re-place a silent member automatically). */
+    public NodeConfig withFailureTimeout(java.time.Duration timeout) {
+        return new NodeConfig(nodeId, dataDirectory, spec, tickMs, adminAddress, joining, snapshots, logSegmentBytes,
+                timeout);
     }
 }

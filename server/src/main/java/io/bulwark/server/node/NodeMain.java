@@ -10,7 +10,8 @@ import java.util.concurrent.CountDownLatch;
  * which is what process launchers wait for.
  *
  * <p>Usage: {@code NodeMain --id N --data DIR [--cluster FILE] [--tick-ms MS] [--admin HOST:PORT] [--joining]
- * [--snapshot-every-slots N] [--snapshot-every-bytes N] [--max-log-bytes N]} (0 turns a snapshot trigger off; see
+ * [--snapshot-every-slots N] [--snapshot-every-bytes N] [--max-log-bytes N] [--failure-timeout-ms MS]} (0 turns a
+ * snapshot trigger, or automatic re-placement of a failed node, off; see
  * {@link io.bulwark.server.replication.SnapshotPolicy}). The {@code bulwark server} command is the user-facing form.
  */
 public final class NodeMain {
@@ -28,6 +29,7 @@ public final class NodeMain {
         java.net.InetSocketAddress admin = null;
         boolean joining = false;
         io.bulwark.server.replication.SnapshotPolicy snapshots = io.bulwark.server.replication.SnapshotPolicy.defaults();
+        java.time.Duration failureTimeout = NodeConfig.DEFAULT_FAILURE_TIMEOUT;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--joining")) {
@@ -47,6 +49,7 @@ public final class NodeMain {
                 case "--snapshot-every-slots" -> snapshots = snapshots.withEverySlots(Long.parseLong(v));
                 case "--snapshot-every-bytes" -> snapshots = snapshots.withEveryBytes(Long.parseLong(v));
                 case "--max-log-bytes" -> snapshots = snapshots.withMaxLogBytes(Long.parseLong(v));
+                case "--failure-timeout-ms" -> failureTimeout = java.time.Duration.ofMillis(Long.parseLong(v));
                 default -> fail("unknown option " + a);
             }
         }
@@ -55,7 +58,7 @@ public final class NodeMain {
         }
         try {
             run(new NodeConfig(id, data, cluster == null ? null : ClusterSpec.read(cluster), tickMs, admin, joining)
-                    .withSnapshots(snapshots));
+                    .withSnapshots(snapshots).withFailureTimeout(failureTimeout));
         } catch (IOException | IllegalArgumentException e) {
             fail(e.getMessage());
         }

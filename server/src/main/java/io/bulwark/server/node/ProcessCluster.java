@@ -37,13 +37,18 @@ public final class ProcessCluster implements AutoCloseable {
     private final Path dir;
     private ClusterSpec spec;
     private final List<String> jvmArgs;
+    /** Options every node of this cluster is started with (kept in the directory, so later controllers use them). */
+    private final List<String> nodeArgs;
     private final PrintStream progress;
     private final Map<Integer, Process> processes = new TreeMap<>();
 
-    private ProcessCluster(Path dir, ClusterSpec spec, List<String> jvmArgs, PrintStream progress) {
+    private static final String NODE_ARGS_FILE = "node-options.conf";
+
+    private ProcessCluster(Path dir, ClusterSpec spec, List<String> jvmArgs, List<String> nodeArgs, PrintStream progress) {
         this.dir = dir;
         this.spec = spec;
         this.jvmArgs = List.copyOf(jvmArgs);
+        this.nodeArgs = List.copyOf(nodeArgs);
         this.progress = progress;
     }
 
@@ -55,6 +60,16 @@ public final class ProcessCluster implements AutoCloseable {
      */
     public static ProcessCluster create(Path dir, int nodes, int partitions, int replicationFactor,
                                         List<String> jvmArgs, PrintStream progress) throws IOException {
+        return create(dir, nodes, partitions, replicationFactor, jvmArgs, List.of(), progress);
+    }
+
+    /**
+     * As {@link #create(Path, int, int, int, List, PrintStream)}, starting every node (now and later) with
+     * {@code nodeArgs}, options of {@link NodeMain} such as {@code --failure-timeout-ms 2000}.
+     */
+    public static ProcessCluster create(Path dir, int nodes, int partitions, int replicationFactor,
+                                        List<String> jvmArgs, List<String> nodeArgs, PrintStream progress)
+            throws IOException {
         dir = dir.toAbsolutePath().normalize();
         Files.createDirectories(dir);
         Path conf = dir.resolve(ClusterSpec.FILE_NAME);
@@ -68,7 +83,8 @@ public final class ProcessCluster implements AutoCloseable {
         }
         ClusterSpec spec = new ClusterSpec(partitions, replicationFactor, members);
         spec.write(conf);
-        ProcessCluster cluster = new ProcessCluster(dir, spec, jvmArgs, progress);
+        Files.write(dir.resolve(NODE_ARGS_FILE), nodeArgs, StandardCharsets.UTF_8);
+        ProcessCluster cluster = new ProcessCluster(dir, spec, jvmArgs, nodeArgs, progress);
         try {
             for (int id = 1; id <= nodes; id++) {
                 cluster.launch(id);
@@ -94,7 +110,10 @@ public final class ProcessCluster implements AutoCloseable {
         if (!Files.exists(conf)) {
             throw new IOException("no cluster in " + dir + " (no " + ClusterSpec.FILE_NAME + ")");
         }
-        return new ProcessCluster(dir, ClusterSpec.read(conf), jvmArgs, progress);
+        Path options = dir.resolve(NODE_ARGS_FILE);
+        List<String> nodeArgs = Files.exists(options) ? Files.readAllLines(options, StandardCharsets.UTF_8).stream()
+                .filter(l -> !l.isBlank()).toList() : List.of();
+        return new ProcessCluster(dir, ClusterSpec.read(conf), jvmArgs, nodeArgs, progress);
     }
 
     /** A free TCP port on loopback at the time of the call. */
@@ -146,6 +165,7 @@ public final class ProcessCluster implements AutoCloseable {
      * the move is done. Returns what moved.
      */
     public Rebalancer.Result join() throws IOException, java.util.concurrent.TimeoutException, InterruptedException {
+        refreshDefinition();
         int id = spec.members().stream().mapToInt(Topology.Member::id).max().orElse(0) + 1;
         List<Topology.Member> members = new ArrayList<>(spec.members());
         members.add(new Topology.Member(id, "127.0.0.1", freePort(), freePort(), ""));
@@ -167,6 +187,7 @@ public final class ProcessCluster implements AutoCloseable {
      */
     public Rebalancer.Result leave(int id) throws IOException, java.util.concurrent.TimeoutException,
             InterruptedException {
+        refreshDefinition();
         spec.member(id);
         List<Topology.Member> members = new ArrayList<>(spec.members());
         members.removeIf(m -> m.id() == id);
@@ -178,6 +199,22 @@ public final class ProcessCluster implements AutoCloseable {
         processes.remove(id);
         Files.deleteIfExists(dir.resolve("node-" + id + ".pid"));
         return r;
+    }
+
+    /**
+     * Takes the definition the cluster itself records (its {@link ClusterRecord}) when it differs from this
+     * directory's copy: the cluster may have replaced a failed node on its own since this directory was written.
+     */
+    private void refreshDefinition() throws IOException {
+        ClusterRecord r;
+        try (io.bulwark.client.BulwarkClient c = io.bulwark.client.BulwarkClient.connect(clientOptions())) {
+            r = ClusterRecord.read(c);
+        }
+        if (r != null && !r.moving() && !r.to().equals(spec)) {
+            say("the cluster's definition changed since this directory recorded it: " + r);
+            spec = r.to();
+            spec.write(dir.resolve(ClusterSpec.FILE_NAME));
+        }
     }
 
     /** Starts node {@code id} (again) on its data directory and waits until it serves. */
@@ -300,6 +337,7 @@ public final class ProcessCluster implements AutoCloseable {
         }
         cmd.add("--admin");
         cmd.add("127.0.0.1:" + adminPort(id));
+        cmd.addAll(nodeArgs);
         Path log = log(id);
         Files.deleteIfExists(log);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

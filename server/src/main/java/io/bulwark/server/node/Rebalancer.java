@@ -33,7 +33,9 @@ import java.util.concurrent.locks.LockSupport;
  *       steps down once that is chosen), and the node's replica is stopped for good.</li>
  * </ol>
  * Every step checks the group's current membership first, so running the same move again after an
- * interruption resumes it. A node that is leaving may be dead: every partition still has a majority without
+ * interruption resumes it. The move is one decision: it starts by claiming the cluster's {@link ClusterRecord}
+ * (compare-and-set), records each partition moved, and ends by marking the record stable, so two changes never
+ * run at once and a stalled move can be found and resumed by anyone. A node that is leaving may be dead: every partition still has a majority without
  * it, so its replicas are replaced all the same. A driver (it polls and waits); not thread-safe.
  */
 public final class Rebalancer {
@@ -48,12 +50,18 @@ public final class Rebalancer {
 
     private final ClusterSpec from;
     private final ClusterSpec to;
+    private final String mover;
+    private final String reason;
     private final PrintStream progress;
     private final SecureRandom random = new SecureRandom();
+    /** The cluster's record as this move last wrote it. */
+    private ClusterRecord record;
 
-    private Rebalancer(ClusterSpec from, ClusterSpec to, PrintStream progress) {
+    private Rebalancer(ClusterSpec from, ClusterSpec to, String mover, String reason, PrintStream progress) {
         this.from = from;
         this.to = to;
+        this.mover = mover;
+        this.reason = reason;
         this.progress = progress;
     }
 
@@ -67,10 +75,73 @@ public final class Rebalancer {
      */
     public static Result apply(ClusterSpec from, ClusterSpec to, PrintStream progress)
             throws TimeoutException, InterruptedException {
+        return apply(from, to, "operator", describe(from, to), progress);
+    }
+
+    /**
+     * As {@link #apply(ClusterSpec, ClusterSpec, PrintStream)}, recording who moves the cluster and why in its
+     * {@link ClusterRecord}. The move first claims the record (from "stable at {@code from}", or resumes a move
+     * between the same definitions); a cluster whose record says anything else is refused with
+     * {@link IllegalStateException} and left untouched.
+     */
+    public static Result apply(ClusterSpec from, ClusterSpec to, String mover, String reason, PrintStream progress)
+            throws TimeoutException, InterruptedException {
         if (from.partitions() != to.partitions() || from.replicationFactor() != to.replicationFactor()) {
             throw new IllegalArgumentException("partitions and replication factor are fixed for a cluster's life");
         }
-        return new Rebalancer(from, to, progress).run();
+        return new Rebalancer(from, to, mover, reason, progress).run();
+    }
+
+    /** "node 4 joins", "node 2 leaves", or both. */
+    static String describe(ClusterSpec from, ClusterSpec to) {
+        List<String> parts = new ArrayList<>();
+        for (Topology.Member m : to.members()) {
+            if (!isMember(from, m.id())) {
+                parts.add("node " + m.id() + " joins");
+            }
+        }
+        for (Topology.Member m : from.members()) {
+            if (!isMember(to, m.id())) {
+                parts.add("node " + m.id() + " leaves");
+            }
+        }
+        return parts.isEmpty() ? "definition rewritten" : String.join(", ", parts);
+    }
+
+    /** Claims the cluster's record for this move, or refuses if the cluster is not where this move starts. */
+    private ClusterRecord claim(BulwarkClient client) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            ClusterRecord r = ClusterRecord.read(client);
+            ClusterRecord next;
+            if (r == null) {
+                next = ClusterRecord.first(from, mover).moveTo(to, mover, reason);
+            } else if (r.moving()) {
+                if (!r.from().equals(from) || !r.to().equals(to)) {
+                    throw new IllegalStateException("the cluster is in the middle of another change: " + r
+                            + "; let it finish (or run that change again to resume it) before this one");
+                }
+                next = r.step(mover, "resumed by " + mover);
+            } else {
+                if (!r.to().equals(from)) {
+                    throw new IllegalStateException("the cluster's definition is no longer the one this change starts"
+                            + " from: " + r + "; start again from the cluster's current definition");
+                }
+                next = r.moveTo(to, mover, reason);
+            }
+            if (ClusterRecord.replace(client, r, next)) {
+                return next;
+            }
+        }
+        throw new IllegalStateException("the cluster's record kept changing under this change; try again");
+    }
+
+    /** Records a step of the move (which also shows the move's owner is alive); fails if another took it over. */
+    private void recordStep(BulwarkClient client, String what) {
+        ClusterRecord next = record.step(mover, what);
+        if (!ClusterRecord.replace(client, record, next)) {
+            throw new IllegalStateException("another mover took this change over: " + ClusterRecord.read(client));
+        }
+        record = next;
     }
 
     private Result run() throws TimeoutException, InterruptedException {
@@ -85,6 +156,8 @@ public final class Rebalancer {
         int added = 0;
         int removed = 0;
         try (BulwarkClient bootstrap = BulwarkClient.connect(ClientOptions.of(seeds))) {
+            record = claim(bootstrap);
+            say("claimed the cluster's record: " + record);
             ClusterAdmin admin = new ClusterAdmin(bootstrap);
             for (Topology.Member m : everyone.values()) {
                 try {
@@ -111,8 +184,15 @@ public final class Rebalancer {
                     removeVoter(client, admin, move.partition(), node, everyone.keySet());
                     removed++;
                 }
-                say("partition " + move.partition() + ": " + ids(move.from()) + " -> " + ids(move.to()));
+                String step = "partition " + move.partition() + ": " + ids(move.from()) + " -> " + ids(move.to());
+                recordStep(client, step);
+                say(step);
             }
+            ClusterRecord done = record.finished(mover);
+            if (!ClusterRecord.replace(client, record, done)) {
+                throw new IllegalStateException("another mover took this change over: " + ClusterRecord.read(client));
+            }
+            record = done;
         }
         return new Result(moves.size(), added, removed, (System.nanoTime() - start) / 1_000_000, moves);
     }

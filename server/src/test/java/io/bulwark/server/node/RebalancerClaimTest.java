@@ -1,0 +1,65 @@
+package io.bulwark.server.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.bulwark.client.BulwarkClient;
+import io.bulwark.client.protocol.Topology;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every change of members claims the cluster's record first; a change that cannot claim it changes nothing. */
+class RebalancerClaimTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aChangeIsRefusedWhileAnotherRunsOrWhenItStartsFromAnOutdatedDefinition() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(dir, 3, 4, 3,
+                c -> c.withFailureTimeout(java.time.Duration.ZERO));
+             BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            ClusterSpec spec = cluster.spec;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            ClusterRecord first;
+            while ((first = ClusterRecord.read(client)) == null) {
+                assertThat(System.nanoTime() - deadline).as("the placement driver records the definition").isNegative();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+            assertThat(first.moving()).isFalse();
+            assertThat(first.to()).isEqualTo(spec);
+
+            List<Topology.Member> more = new ArrayList<>(spec.members());
+            more.add(new Topology.Member(9, "127.0.0.1", LocalCluster.freePort(), LocalCluster.freePort(), ""));
+            ClusterSpec elsewhere = new ClusterSpec(spec.partitions(), spec.replicationFactor(), more);
+
+            // Someone else moved the cluster on: a change planned from the old definition is refused.
+            ClusterRecord moved = new ClusterRecord(first.version() + 1, false, "test", "node 9 joined", "", elsewhere,
+                    elsewhere);
+            assertThat(ClusterRecord.replace(client, first, moved)).isTrue();
+            assertThatThrownBy(() -> Rebalancer.apply(spec, spec, null))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("no longer the one");
+            assertThat(ClusterRecord.read(client)).isEqualTo(moved);
+
+            // A change is running: any other is refused.
+            ClusterRecord running = moved.moveTo(spec, "operator", "node 9 leaves");
+            assertThat(ClusterRecord.replace(client, moved, running)).isTrue();
+            assertThatThrownBy(() -> Rebalancer.apply(elsewhere, elsewhere, null))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("in the middle of another change");
+            assertThat(ClusterRecord.read(client)).isEqualTo(running);
+
+            // The running change itself can be resumed (every group already has the members it plans) and finishes.
+            Rebalancer.Result r = Rebalancer.apply(elsewhere, spec, null);
+            assertThat(r.partitionsMoved()).isEqualTo(elsewhere.placement().diff(spec.placement()).size());
+            ClusterRecord done = ClusterRecord.read(client);
+            assertThat(done.moving()).isFalse();
+            assertThat(done.to()).isEqualTo(spec);
+            assertThat(done.version()).isGreaterThan(running.version());
+        }
+    }
+}
