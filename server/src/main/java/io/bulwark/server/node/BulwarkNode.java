@@ -135,7 +135,8 @@ public final class BulwarkNode implements AutoCloseable {
         this.sweeper = new TransactionSweeper(nodeId, h, () -> java.util.Set.copyOf(hosted), this::clientAddress,
                 java.time.Duration.ofSeconds(1), registry);
         this.placement = new PlacementDriver(nodeId, h, () -> java.util.Set.copyOf(hosted), () -> this.spec,
-                this::clientAddress, config.failureTimeout(), java.time.Duration.ofSeconds(1), registry);
+                this::clientAddress, this::adoptDefinition, config.failureTimeout(), java.time.Duration.ofSeconds(1),
+                registry);
     }
 
     private void connectPeers(ClusterSpec definition) {
@@ -518,6 +519,14 @@ public final class BulwarkNode implements AutoCloseable {
         connectPeers(next);
         LOG.log(System.Logger.Level.INFO, "node " + nodeId + ": cluster definition now has members "
                 + next.members().stream().map(Topology.Member::id).toList());
+    }
+
+    private void adoptDefinition(ClusterSpec next) {
+        try {
+            setDefinition(next);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": could not take the recorded definition: " + e);
+        }
     }
 
     private static byte[] errorFor(long id, Throwable error) {

@@ -21,6 +21,8 @@ import java.util.function.Supplier;
  * Failure detection and automatic re-placement. Runs on every node and acts only on the one that leads the
  * partition holding the {@link ClusterRecord} (so there is one driver at a time, and a new one as soon as that
  * partition elects a new leader). Every {@code period} the driver:
+ * Every node also watches the record: one whose copy of the definition differs from a stable record's (it was
+ * down while a change was pushed to every node) takes the recorded one.
  * <ol>
  *   <li>writes the cluster's first record if it has none;</li>
  *   <li>resumes a move that stalled (its owner stopped recording progress for {@link #STALLED_NANOS}, or the
@@ -50,6 +52,7 @@ final class PlacementDriver implements AutoCloseable {
     private final Supplier<Set<Integer>> hosted;
     private final Supplier<ClusterSpec> spec;
     private final Supplier<InetSocketAddress> self;
+    private final java.util.function.Consumer<ClusterSpec> adopt;
     private final long failureTimeoutNanos;
     private final ScheduledExecutorService executor;
     private final io.micrometer.core.instrument.MeterRegistry registry;
@@ -66,13 +69,14 @@ final class PlacementDriver implements AutoCloseable {
      * @param failureTimeout how long a member may stay silent before it is replaced; zero never replaces
      */
     PlacementDriver(int nodeId, ReplicaHost host, Supplier<Set<Integer>> hosted, Supplier<ClusterSpec> spec,
-                    Supplier<InetSocketAddress> self, Duration failureTimeout, Duration period,
-                    io.micrometer.core.instrument.MeterRegistry registry) {
+                    Supplier<InetSocketAddress> self, java.util.function.Consumer<ClusterSpec> adopt,
+                    Duration failureTimeout, Duration period, io.micrometer.core.instrument.MeterRegistry registry) {
         this.nodeId = nodeId;
         this.host = host;
         this.hosted = hosted;
         this.spec = spec;
         this.self = self;
+        this.adopt = adopt;
         this.failureTimeoutNanos = failureTimeout.toNanos();
         this.registry = registry;
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -117,12 +121,21 @@ final class PlacementDriver implements AutoCloseable {
         BulwarkClient c = client();
         ClusterRecord r = ClusterRecord.read(c);
         if (r != null && !isMember(r.to()) && !isMember(r.from())) {
+            if (hosted.get().isEmpty()) {
+                state = "joining: waiting to be given replicas";
+                return;
+            }
             if (!state.startsWith("removed")) {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + " is no longer a member of the cluster (" + r
                         + "); its replicas are not counted. Add it again with 'bulwark cluster join'.");
             }
             state = "removed from the cluster: " + r;
             return;
+        }
+        if (r != null && !r.moving() && !r.to().equals(local)) {
+            // Watching the record: a node that was down when a change was pushed to every node learns it here.
+            LOG.log(System.Logger.Level.INFO, "node " + nodeId + ": taking the cluster's recorded definition: " + r);
+            adopt.accept(r.to());
         }
         if (!driving) {
             state = "not driving (partition " + p + " holds the cluster record; another node leads it)";

@@ -62,4 +62,32 @@ class RebalancerClaimTest {
             assertThat(done.version()).isGreaterThan(running.version());
         }
     }
+
+    @Test
+    void everyNodeTakesTheDefinitionTheClusterRecords() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(dir, 3, 4, 3,
+                c -> c.withFailureTimeout(java.time.Duration.ZERO));
+             BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            ClusterSpec spec = cluster.spec;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            ClusterRecord first;
+            while ((first = ClusterRecord.read(client)) == null) {
+                assertThat(System.nanoTime() - deadline).as("the placement driver records the definition").isNegative();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+            // A change the nodes were never told about (as if each was down when it was pushed): they take it from
+            // the record.
+            List<Topology.Member> more = new ArrayList<>(spec.members());
+            more.add(new Topology.Member(9, "127.0.0.1", LocalCluster.freePort(), LocalCluster.freePort(), "zone-x"));
+            ClusterSpec recorded = new ClusterSpec(spec.partitions(), spec.replicationFactor(), more);
+            assertThat(ClusterRecord.replace(client, first, new ClusterRecord(first.version() + 1, false, "test",
+                    "node 9 joined", "", recorded, recorded))).isTrue();
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!cluster.nodes.values().stream().allMatch(n -> n.spec().equals(recorded))) {
+                assertThat(System.nanoTime() - deadline).as("every node takes the recorded definition").isNegative();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+            assertThat(ClusterSpec.read(dir.resolve("node-1").resolve(ClusterSpec.FILE_NAME))).isEqualTo(recorded);
+        }
+    }
 }
