@@ -12,7 +12,8 @@ import java.util.TreeSet;
  * chosen wins; otherwise the value accepted at the highest ballot; otherwise nothing (the leader fills the
  * slot with a no-op). Promises from more than a quorum are fine: the highest ballot over a superset of a
  * quorum is still safe. Membership changes found among the recovered values extend the quorum a candidate
- * needs: slots after a recovered {@link Value.Reconfigure} need a quorum of that new membership too.
+ * needs: slots after a recovered {@link Value.Reconfigure} need a quorum of that new membership too — unless
+ * every slot a membership governs is already known chosen, when there is nothing of it left to recover.
  * Not thread-safe; owned by one {@link Replica}.
  */
 final class Candidacy {
@@ -20,6 +21,8 @@ final class Candidacy {
     final Ballot ballot;
     /** Node id → entries that node reported (its own log for the candidate itself). */
     private final TreeMap<Integer, List<Entry>> promises = new TreeMap<>();
+    /** Node id → the storage incarnation its promise came from. */
+    private final TreeMap<Integer, Long> incarnations = new TreeMap<>();
     /** Every node a Prepare was sent to, so that voters revealed by recovery are asked exactly once. */
     final TreeSet<Integer> asked = new TreeSet<>();
 
@@ -27,8 +30,9 @@ final class Candidacy {
         this.ballot = ballot;
     }
 
-    void addPromise(int node, List<Entry> entries) {
+    void addPromise(int node, long incarnation, List<Entry> entries) {
         promises.put(node, entries);
+        incarnations.put(node, incarnation);
     }
 
     boolean hasPromiseFrom(int node) {
@@ -70,17 +74,41 @@ final class Candidacy {
         return voters;
     }
 
-    /** True once the promises include a quorum of every membership that governs a recovered slot. */
+    /**
+     * True once the promises include a quorum of every membership that governs a recovered slot, each counting
+     * only the promises from the storage that membership names.
+     */
     boolean complete(Membership current, long chosenIndex) {
         Membership m = current;
+        // Whether a slot governed by m may hold a value nobody here knows to be chosen (a gap, or a value only
+        // accepted): recovering it needs a quorum of m. Slots every one of which is known chosen need none, and
+        // requiring one could block an election for good — when some of m's voters are gone since (a move
+        // removed them, or their disks were lost after later changes were chosen).
+        boolean unknown = false;
+        long expected = chosenIndex + 1;
         for (Map.Entry<Long, Entry> e : recovered(chosenIndex).entrySet()) {
+            unknown |= e.getKey() != expected || !e.getValue().chosen();
+            expected = e.getKey() + 1;
             if (e.getValue().value() instanceof Value.Reconfigure r) {
-                if (!m.isQuorum(promises.keySet())) {
+                if (unknown && !m.isQuorum(countedBy(m))) {
                     return false;
                 }
                 m = r.membership();
+                unknown = false;
             }
         }
-        return m.isQuorum(promises.keySet());
+        // Every slot after the recovered ones is governed by the last membership, and still open.
+        return m.isQuorum(countedBy(m));
+    }
+
+    /** The promisers that {@code m} names on the storage they promised from. */
+    private java.util.Set<Integer> countedBy(Membership m) {
+        java.util.Set<Integer> counted = new java.util.TreeSet<>();
+        for (Map.Entry<Integer, Long> e : incarnations.entrySet()) {
+            if (m.isVoter(e.getKey(), e.getValue())) {
+                counted.add(e.getKey());
+            }
+        }
+        return counted;
     }
 }

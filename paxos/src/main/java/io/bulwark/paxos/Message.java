@@ -32,9 +32,12 @@ public sealed interface Message {
 
     /**
      * Phase 1b: the acceptor promised {@code ballot} and reports every entry it holds after the
-     * candidate's chosen prefix: accepted values with their ballots, and values it knows are chosen.
+     * candidate's chosen prefix: accepted values with their ballots, and values it knows are chosen. The
+     * acceptor's storage {@code incarnation} says for which memberships the promise counts: only those that
+     * name this node on this storage.
      */
-    record Promise(int from, int to, Ballot ballot, long chosenIndex, List<Entry> entries) implements Message {
+    record Promise(int from, int to, Ballot ballot, long chosenIndex, List<Entry> entries, long incarnation)
+            implements Message {
         public Promise {
             entries = List.copyOf(entries);
         }

@@ -36,6 +36,7 @@ public final class MessageCodec {
         } else if (m instanceof Message.Promise v) {
             Codec.putBallot(b, v.ballot());
             b.putLong(v.chosenIndex());
+            b.putLong(v.incarnation());
             putEntries(b, v.entries());
         } else if (m instanceof Message.Reject v) {
             Codec.putBallot(b, v.rejected());
@@ -92,7 +93,12 @@ public final class MessageCodec {
                 case 1 -> new Message.PreVote(from, to, Codec.getBallot(b), b.getLong());
                 case 2 -> new Message.PreVoteReply(from, to, Codec.getBallot(b), b.get() == 1);
                 case 3 -> new Message.Prepare(from, to, Codec.getBallot(b), b.getLong());
-                case 4 -> new Message.Promise(from, to, Codec.getBallot(b), b.getLong(), getEntries(b));
+                case 4 -> {
+                    Ballot ballot = Codec.getBallot(b);
+                    long chosen = b.getLong();
+                    long incarnation = b.getLong();
+                    yield new Message.Promise(from, to, ballot, chosen, getEntries(b), incarnation);
+                }
                 case 5 -> new Message.Reject(from, to, Codec.getBallot(b), Codec.getBallot(b), b.getLong());
                 case 6 -> {
                     Ballot ballot = Codec.getBallot(b);
@@ -164,7 +170,7 @@ public final class MessageCodec {
     private static int size(Message m) {
         int head = 1 + 4 + 4 + 12;
         if (m instanceof Message.Promise v) {
-            return head + 8 + entriesSize(v.entries());
+            return head + 8 + 8 + entriesSize(v.entries());
         } else if (m instanceof Message.Accept v) {
             return head + 8 + entriesSize(v.entries());
         } else if (m instanceof Message.Learn v) {

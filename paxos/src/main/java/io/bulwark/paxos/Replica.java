@@ -232,6 +232,23 @@ public final class Replica {
             resetElectionTimer();
             if (isVoter()) {
                 startPreVote();
+            } else {
+                askForNews();
+            }
+        }
+    }
+
+    /**
+     * A replica outside the voters that heard no leader for an election timeout asks the members it knows of
+     * (with a pre-vote it never acts on): whoever knows more chosen entries tells it. That is how a learner
+     * learns it was promoted, or a new node that it was added, when no leader is left to tell it — possibly
+     * because it is itself one of the voters the next leader needs.
+     */
+    private void askForNews() {
+        Ballot probe = nextBallot();
+        for (int member : membership().all()) {
+            if (member != id) {
+                out.sendNow.add(new Message.PreVote(id, member, probe, chosenIndex));
             }
         }
     }
@@ -332,7 +349,7 @@ public final class Replica {
         NavigableMap<Long, SelfVote> done = awaitingDurability.headMap(readyId, true);
         for (SelfVote vote : done.values()) {
             if (vote.promise() && role == Role.CANDIDATE && candidacy.ballot.equals(vote.ballot())) {
-                candidacy.addPromise(id, entriesAfter(chosenIndex));
+                candidacy.addPromise(id, incarnation, entriesAfter(chosenIndex));
                 maybeFinishPhase1();
             }
             if (role == Role.LEADER && leader.ballot.equals(vote.ballot())) {
@@ -443,12 +460,41 @@ public final class Replica {
     private void onPreVote(Message.PreVote m) {
         // The ballot is not compared: the real Prepare picks a fresh one, and a Reject tells the candidate
         // the round to beat. Comparing here would leave a candidate that missed a round stuck forever.
-        // A learner on the storage the membership names grants too: the candidate counts only the voters of its
-        // own membership, which may already include this replica (a promotion this replica has not learned).
+        // Any replica not known to be on replaced storage grants: the candidate counts only the voters of its own
+        // membership, which may already include this one (a promotion, or an addition, it has not learned yet).
+        // A replica its membership names on other storage refuses: it was wiped and must not help anyone campaign.
         Long named = membership().incarnationOf(id);
-        boolean namedHere = named != null && named == incarnation;
-        boolean granted = namedHere && !inLeaderLease() && m.chosenIndex() >= chosenIndex;
+        boolean replaced = named != null && named != incarnation;
+        // Knowing more than the candidate is a reason to refuse only for a voter, which could lead instead; a
+        // replica outside the voters (removed, or a learner) cannot, and refusing would only stall the group.
+        boolean granted = !replaced && !inLeaderLease() && (m.chosenIndex() >= chosenIndex || !isVoter());
         out.sendNow.add(new Message.PreVoteReply(id, m.from(), m.ballot(), granted));
+        if (m.chosenIndex() < chosenIndex) {
+            tellChosen(m.from(), m.chosenIndex());
+        }
+    }
+
+    /**
+     * Tells a replica that is behind the chosen entries it lacks (as many as one message holds). Chosen values are
+     * facts, whoever reports them: a candidate that every better-informed replica refuses would otherwise wait for
+     * a leader to catch it up — and there may be none, when the better-informed replicas have since been removed
+     * from the group, or are not voters in the candidate's outdated view. Sent with the lowest ballot, so the
+     * receiver learns without taking the sender for a leader.
+     */
+    private void tellChosen(int to, long theirChosenIndex) {
+        if (theirChosenIndex < snapshotIndex) {
+            return; // compacted here: only a leader's snapshot can help
+        }
+        List<Entry> chosen = new ArrayList<>();
+        for (Entry e : log.tailMap(theirChosenIndex, false).values()) {
+            if (!e.chosen() || chosen.size() >= options.maxEntriesPerMessage()) {
+                break;
+            }
+            chosen.add(e);
+        }
+        if (!chosen.isEmpty()) {
+            out.sendNow.add(new Message.Learn(id, to, Ballot.ZERO, chosen, chosenIndex));
+        }
     }
 
     private void onPreVoteReply(Message.PreVoteReply m) {
@@ -493,15 +539,24 @@ public final class Replica {
         // The leader itself re-running phase 1 is not a disruption.
         boolean sticky = inLeaderLease() && leaderHint != m.from()
                 && !(m.ballot().equals(promised) && leaderHint == NO_NODE);
-        // A replica on storage the membership does not name may have forgotten promises its earlier
-        // incarnation made: it must never be counted, so it never promises. A learner on the storage the
-        // membership names does promise: its promise counts only for a membership in which it votes, and a
-        // candidate that recovered a pending promotion of it needs exactly that (the learner may not have
-        // heard it was promoted before the leader died).
-        Long named = membership().incarnationOf(id);
-        boolean namedHere = named != null && named == incarnation;
-        if (stale || behind || sticky || !namedHere) {
+        // The promise says which storage it comes from; the candidate counts it only for memberships that name
+        // this node on exactly that storage. A replica on storage no membership names (its disk was wiped, so it
+        // may have forgotten promises its earlier incarnation made) is thus never counted, while one the
+        // membership names but that has not learned it yet — a learner whose promotion is still pending, or a
+        // new node whose own log ends before it was even added — is counted where it votes, as it must be for
+        // the group to elect when the leader died mid-change.
+        if (behind && !stale && !isVoter()) {
+            // A replica that cannot lead (removed, or a learner) must not make the candidate step aside, as a
+            // Reject naming a longer chosen prefix would; it cannot promise either (it may have compacted slots
+            // the candidate must recover), so it stays silent and tells the candidate what it lacks.
+            tellChosen(m.from(), m.chosenIndex());
+            return;
+        }
+        if (stale || behind || sticky) {
             out.sendNow.add(new Message.Reject(id, m.from(), m.ballot(), promised, chosenIndex));
+            if (behind) {
+                tellChosen(m.from(), m.chosenIndex());
+            }
             return;
         }
         if (m.ballot().above(promised)) {
@@ -514,7 +569,8 @@ public final class Replica {
         }
         leaderHint = NO_NODE;
         resetElectionTimer();
-        out.sendAfterSync.add(new Message.Promise(id, m.from(), m.ballot(), chosenIndex, entriesAfter(m.chosenIndex())));
+        out.sendAfterSync.add(new Message.Promise(id, m.from(), m.ballot(), chosenIndex, entriesAfter(m.chosenIndex()),
+                incarnation));
     }
 
     /** Every entry held after {@code slot}, in slot order (what a compaction checkpoint must keep). */
@@ -526,7 +582,7 @@ public final class Replica {
         if (role != Role.CANDIDATE || !m.ballot().equals(candidacy.ballot)) {
             return;
         }
-        candidacy.addPromise(m.from(), m.entries());
+        candidacy.addPromise(m.from(), m.incarnation(), m.entries());
         // Recovery may reveal a membership change whose voters must be asked too.
         askForPromises();
         maybeFinishPhase1();
@@ -844,9 +900,27 @@ public final class Replica {
         if (named != peer.incarnation) {
             proposeMembership(next.replacing(node, peer.incarnation));
         } else if (next.learnerIncarnations().containsKey(node)
+                && peer.chosenIndex >= addedAt(node, named)
                 && peer.chosenIndex + options.maxEntriesPerMessage() >= chosenIndex) {
             proposeMembership(next.withPromoted(node));
         }
+    }
+
+    /**
+     * The slot whose membership change made {@code node} a learner on storage {@code incarnation} (the snapshot's
+     * index if that is compacted). A learner is promoted only once its chosen prefix reaches it: then it holds
+     * everything chosen before it was added (from the snapshot or the log) and accepted everything since. Being
+     * merely close to the leader's chosen prefix is not enough — a new node of a young group is "close" with
+     * nothing at all, and a voter holding nothing weakens every quorum it completes.
+     */
+    private long addedAt(int node, long incarnation) {
+        for (Map.Entry<Long, Membership> e : memberships.entrySet()) {
+            Long inc = e.getValue().learnerIncarnations().get(node);
+            if (inc != null && inc == incarnation) {
+                return Math.max(snapshotIndex, e.getKey());
+            }
+        }
+        return chosenIndex;
     }
 
     /** After a catch-up message was answered, send the next one at once instead of waiting a heartbeat. */
@@ -1018,6 +1092,9 @@ public final class Replica {
             }
         }
         advanceChosen();
+        if (m.ballot().equals(Ballot.ZERO)) {
+            return; // a fellow replica's help, not a leader's: no reply, no leader contact
+        }
         if (!m.ballot().below(promised)) {
             followLeader(m.ballot(), m.from());
         }

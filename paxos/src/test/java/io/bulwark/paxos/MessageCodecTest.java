@@ -19,7 +19,7 @@ class MessageCodecTest {
                 new Message.PreVote(1, 2, B, 10),
                 new Message.PreVoteReply(2, 1, B, true),
                 new Message.Prepare(1, 2, B, 10),
-                new Message.Promise(2, 1, B, 9, ENTRIES),
+                new Message.Promise(2, 1, B, 9, ENTRIES, 77),
                 new Message.Reject(2, 1, B, new Ballot(8, 3), 11),
                 new Message.Accept(1, 2, B, ENTRIES, 4),
                 new Message.Accepted(2, 1, B, 5, 7, 4, 0x5eedL),
@@ -47,7 +47,7 @@ class MessageCodecTest {
 
     @Test
     void truncatedOrTrailingBytesAreRejected() {
-        byte[] good = MessageCodec.encode(new Message.Promise(2, 1, B, 9, ENTRIES));
+        byte[] good = MessageCodec.encode(new Message.Promise(2, 1, B, 9, ENTRIES, 77));
         for (int cut = 0; cut < good.length; cut++) {
             byte[] shorter = java.util.Arrays.copyOf(good, cut);
             assertThatThrownBy(() -> MessageCodec.decode(shorter)).isInstanceOf(IllegalArgumentException.class);

@@ -24,7 +24,12 @@ public enum Fault {
     /** An fsync fails; the replica must stop, never retry. */
     FSYNC_FAILURE,
     /** Replicas' clocks tick at different rates, within the configured drift bound. */
-    CLOCK_SKEW;
+    CLOCK_SKEW,
+    /**
+     * A replica is moved to a new node (a placement change): the new node joins as a learner on fresh storage,
+     * is promoted once caught up, and one of the old voters is removed and decommissioned for good.
+     */
+    MOVE;
 
     /** Every fault. */
     public static EnumSet<Fault> all() {

@@ -32,6 +32,89 @@ final class FaultSchedule {
         if (sim.config.has(Fault.WIPE)) {
             kinds.add(this::wipe);
         }
+        if (sim.config.has(Fault.MOVE)) {
+            kinds.add(this::move);
+        }
+    }
+
+    /** True while a move runs: one at a time, as a placement driver does. */
+    private boolean moving;
+
+    /**
+     * Starts moving a replica: a voter chosen at random leaves, a new node joins. Only from a settled group (as
+     * many voters as configured, no learner, every replica on intact storage), as the cluster's rebalancer does;
+     * the faults go on meanwhile.
+     */
+    private void move() {
+        SimNode leader = sim.leader();
+        if (moving || leader == null || !settled(leader.replica().membership())) {
+            return;
+        }
+        List<Integer> voters = new ArrayList<>(leader.replica().membership().voters());
+        int out = voters.get((int) sim.random.nextLong(voters.size()));
+        int in = sim.nodes.lastKey() + 1;
+        SimNode fresh = sim.addNode(in);
+        if (!fresh.isUp()) {
+            return;
+        }
+        moving = true;
+        sim.fault("move: node " + in + " joins, node " + out + " will leave");
+        moveStep(in, fresh.replica().incarnation(), out);
+    }
+
+    private boolean knownByMajority(io.bulwark.paxos.Membership m, int removed) {
+        int know = 0;
+        for (SimNode n : sim.nodes.values()) {
+            if (n.isUp() && m.isVoter(n.id, n.replica().incarnation()) && !n.replica().membership().contains(removed)) {
+                know++;
+            }
+        }
+        return know >= m.quorumSize();
+    }
+
+    private boolean settled(io.bulwark.paxos.Membership m) {
+        if (!m.learners().isEmpty() || m.voters().size() != sim.config.replicas()) {
+            return false;
+        }
+        for (SimNode n : sim.nodes.values()) {
+            if (n.storageAtRisk()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One step of a move, from the leader's view of the membership; retried every 20 ms until it is done. */
+    private void moveStep(int in, long incarnation, int out) {
+        SimNode leader = sim.leader();
+        if (leader != null) {
+            io.bulwark.paxos.Replica r = leader.replica();
+            io.bulwark.paxos.Membership m = r.membership();
+            boolean others = true;
+            for (SimNode n : sim.nodes.values()) {
+                others &= n.id == in || !n.storageAtRisk();
+            }
+            if (!m.contains(in)) {
+                if (others && m.learners().isEmpty()) {
+                    r.proposeMembership(m.withLearner(in, incarnation));
+                }
+            } else if (m.isVoter(in) && m.isVoter(out)) {
+                // Removing a voter only while nothing else is being rebuilt, so a majority stays intact.
+                if (others && m.learners().isEmpty()) {
+                    r.proposeMembership(m.without(out));
+                }
+            } else if (m.isVoter(in) && !m.contains(out) && knownByMajority(m, out)) {
+                // Decommissioning destroys the old replica's storage: only once a majority of the new voters know
+                // the removal (durably: a chosen membership change is synced before it takes effect), as a careful
+                // operator would, or a crash of the leader could leave the removal known nowhere.
+                sim.nodes.get(out).decommission("removed from the group by a move");
+                sim.count("replica moved to a new node");
+                moving = false;
+                return;
+            }
+            // Otherwise a learner (the new node, or a rebuilt one) is being caught up and promoted by the leader.
+        }
+        sim.after(20 * Simulation.MS, () -> moveStep(in, incarnation, out));
     }
 
     void plan() {
@@ -75,6 +158,11 @@ final class FaultSchedule {
      * schedule never does it (with 3 replicas, one at a time).
      */
     private boolean mayLoseStorage(SimNode n) {
+        if (moving) {
+            // A move counts as a replica at risk: the group passes through a membership of four voters, one of which
+            // is on its way out (and may compact past what a candidate needs), so it tolerates no lost disk then.
+            return false;
+        }
         int atRisk = 0;
         for (SimNode other : sim.nodes.values()) {
             if (other != n && other.storageAtRisk()) {

@@ -100,6 +100,10 @@ final class SimNode {
         this.tickUs = TICK_US + TICK_US * skew / 10_000;
     }
 
+    Membership baseMembership() {
+        return membership;
+    }
+
     boolean isUp() {
         return up;
     }
@@ -195,6 +199,19 @@ final class SimNode {
         }
         sim.fault("crash " + id + " (" + why + ")");
         sim.scheduleRestart(this);
+    }
+
+    /** Makes the first start of a node that joins later use storage of its own incarnation, as a new node does. */
+    void freshStorage() {
+        do {
+            incarnationIfNew = random.nextLong();
+        } while (incarnationIfNew == Membership.BOOTSTRAP_INCARNATION);
+    }
+
+    /** Stops this replica for good: it was removed from the group and its node decommissioned. */
+    void decommission(String why) {
+        permanentReason = why;
+        crash(why);
     }
 
     /** Crashes this replica and throws its disk away; it restarts empty on a new incarnation. */
@@ -436,11 +453,11 @@ final class SimNode {
             return new Message.PreVoteReply(r.from(), r.to(), r.ballot(), true);
         }
         if (m instanceof Message.Promise p) {
-            return new Message.Promise(p.from(), p.to(), p.ballot(), 0, List.of());
+            return new Message.Promise(p.from(), p.to(), p.ballot(), 0, List.of(), p.incarnation());
         }
         if (m instanceof Message.Reject r && lyingAbout != null && r.to() == lyingAbout.from()) {
             if (lyingAbout instanceof Message.Prepare p && r.rejected().equals(p.ballot())) {
-                return new Message.Promise(id, r.to(), r.rejected(), 0, List.of());
+                return new Message.Promise(id, r.to(), r.rejected(), 0, List.of(), replica.incarnation());
             }
             if (lyingAbout instanceof Message.Accept a && r.rejected().equals(a.ballot()) && !a.entries().isEmpty()) {
                 return new Message.Accepted(id, r.to(), a.ballot(), a.entries().get(0).slot(),

@@ -33,7 +33,8 @@ public final class Simulation {
 
     final SimConfig config;
     final RandomSource random;
-    final TraceBuffer trace = new TraceBuffer(400);
+    /** The last events kept for a failure report; {@code -Dbulwark.sim.trace=N} keeps more when debugging a seed. */
+    final TraceBuffer trace = new TraceBuffer(Integer.getInteger("bulwark.sim.trace", 400));
     final History history = new History();
     final AgreementChecker agreement = new AgreementChecker();
     final List<String> violations = new ArrayList<>();
@@ -156,26 +157,32 @@ public final class Simulation {
 
         /** One line per replica: up or down, role, chosen and applied index, leader hint (for failure reports). */
         public String describe() {
-            StringBuilder b = new StringBuilder();
-            for (SimNode n : sim.nodes.values()) {
-                b.append("replica ").append(n.id).append(": ");
-                if (!n.isUp()) {
-                    b.append(n.permanentlyDown() ? "down for good" : "down");
-                } else {
-                    io.bulwark.paxos.Replica r = n.replica();
-                    b.append(r.role()).append(", chosen ").append(r.chosenIndex()).append(", applied ")
-                            .append(n.appliedIndex()).append(", leader hint ").append(r.leaderHint())
-                            .append(", voters ").append(r.membershipAt(r.chosenIndex()).voters());
-                }
-                b.append("; ");
-            }
-            return b.toString();
+            return sim.describeReplicas();
         }
 
         /** The group's fault timeline. */
         public List<String> faults() {
             return List.copyOf(sim.faultTimeline);
         }
+    }
+
+    /** One line per replica: up or down, role, chosen and applied index, leader hint, membership. */
+    String describeReplicas() {
+        StringBuilder b = new StringBuilder();
+        for (SimNode n : nodes.values()) {
+            b.append("replica ").append(n.id).append(": ");
+            if (!n.isUp()) {
+                b.append(n.permanentlyDown() ? "down for good" : "down");
+            } else {
+                io.bulwark.paxos.Replica r = n.replica();
+                b.append(r.role()).append(", chosen ").append(r.chosenIndex()).append(", applied ")
+                        .append(n.appliedIndex()).append(", leader hint ").append(r.leaderHint())
+                        .append(", incarnation ").append(Long.toHexString(r.incarnation()))
+                        .append(", membership ").append(r.membership());
+            }
+            b.append("; ");
+        }
+        return b.toString();
     }
 
     /** Runs {@code config} to the end and checks it. */
@@ -242,7 +249,7 @@ public final class Simulation {
             while (!queue.isEmpty() && !stopped) {
                 if (queue.nextTime() > hardStop) {
                     violation("audit did not finish within 5 s of virtual time after faults stopped: the group "
-                            + "did not recover (liveness)");
+                            + "did not recover (liveness); " + describeReplicas());
                     break;
                 }
                 queue.runNext();
@@ -348,6 +355,28 @@ public final class Simulation {
                 }
             }
         });
+    }
+
+    /** A new node with a replica on fresh storage, started; it knows only the group's initial membership. */
+    SimNode addNode(int id) {
+        SimNode first = nodes.firstEntry().getValue();
+        SimNode n = new SimNode(this, id, first.baseMembership(), random.nextLong());
+        n.freshStorage();
+        nodes.put(id, n);
+        n.start();
+        return n;
+    }
+
+    /** The up replica that believes it leads with the highest ballot, or null. */
+    SimNode leader() {
+        SimNode best = null;
+        for (SimNode n : nodes.values()) {
+            if (n.isUp() && n.replica().role() == io.bulwark.paxos.Role.LEADER
+                    && (best == null || n.replica().chosenIndex() > best.replica().chosenIndex())) {
+                best = n;
+            }
+        }
+        return best;
     }
 
     /** Ids of replicas currently up. */

@@ -23,15 +23,13 @@ final class PaxosGroup implements SimPartition.Backend {
     private final BankSimulation sim;
     private final RandomSource random;
     private final Simulation.Group group;
-    private final List<Integer> replicas;
     private int leaderGuess;
 
     PaxosGroup(BankSimulation sim, long seed) {
         this.sim = sim;
         this.random = RandomSource.seeded(seed);
         this.group = Simulation.group(SimConfig.defaults(random.nextLong()), sim.queue(), PartitionStateMachine::new);
-        this.replicas = group.replicas();
-        this.leaderGuess = replicas.get(0);
+        this.leaderGuess = group.replicas().get(0);
     }
 
     Simulation.Group group() {
@@ -66,6 +64,8 @@ final class PaxosGroup implements SimPartition.Backend {
 
     private void moveOn(int failed) {
         if (leaderGuess == failed) {
+            // Read afresh: a move may have added replicas on new nodes (and decommissioned old ones).
+            List<Integer> replicas = group.replicas();
             leaderGuess = replicas.get((replicas.indexOf(failed) + 1) % replicas.size());
         }
     }
