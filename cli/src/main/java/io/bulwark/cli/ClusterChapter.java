@@ -15,17 +15,21 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The demo's cluster chapter: a real 3-node cluster of separate processes on loopback, keys placed on
  * partitions by the ring, a checked workload while the busiest leader is killed with {@code kill -9} and
- * restarted and a fourth node joins, and the verdict. Every process it starts is stopped and its directory deleted, whatever happens.
+ * restarted, a fourth node joins, and the node driving placement is killed for good and replaced by the cluster
+ * itself, and the verdict. Every process it starts is stopped and its directory deleted, whatever happens.
  */
 final class ClusterChapter {
 
     static final int NODES = 3;
     static final int PARTITIONS = 16;
     static final int WORKERS = 8;
+    /** Short, so the tour can show a failed node replaced; a real cluster's default is 30 s. */
+    static final long FAILURE_TIMEOUT_MS = 3_000;
 
     private ClusterChapter() {
     }
@@ -55,7 +59,8 @@ final class ClusterChapter {
         ProcessCluster cluster = null;
         try {
             long t0 = System.nanoTime();
-            cluster = ProcessCluster.create(dir.resolve("cluster"), NODES, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS, null);
+            cluster = ProcessCluster.create(dir.resolve("cluster"), NODES, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS,
+                    List.of("--failure-timeout-ms", Long.toString(FAILURE_TIMEOUT_MS)), null);
             out.printf(Locale.ROOT, "  started %d node processes (%d partitions x 3 replicas, each its own Paxos group)"
                     + " in %.1f s%n", NODES, PARTITIONS, (System.nanoTime() - t0) / 1e9);
             try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
@@ -128,6 +133,7 @@ final class ClusterChapter {
                 joined.millis() / 1e3);
         ok &= onlyPlanned;
         ok &= load.awaitWrites(200, 30_000);
+        ok &= replacedOnItsOwn(out, cluster, client, load);
         load.stop();
         ClusterWorkload.Verdict verdict = load.verify();
         out.printf(Locale.ROOT, "  %,d operations at %,.0f ops/s; longest gap between acknowledged writes (the"
@@ -140,6 +146,77 @@ final class ClusterChapter {
         }
         ok &= verdict.ok() && load.unexpected().isEmpty();
         return ok;
+    }
+
+    /**
+     * Kills, for good, the node driving placement (the leader of the partition holding the cluster's record) and
+     * waits for the cluster to declare it failed and re-place its replicas by itself, under the running load.
+     */
+    private static boolean replacedOnItsOwn(PrintStream out, ProcessCluster cluster, BulwarkClient client,
+                                            ClusterWorkload load) {
+        int recordPartition = Topology.partitionOf(io.bulwark.server.node.ClusterRecord.KEY, PARTITIONS);
+        List<Integer> members = cluster.spec().members().stream().map(Topology.Member::id).toList();
+        new io.bulwark.client.ClusterAdmin(client).knowMembers(cluster.spec().members()); // the newcomer too
+        int victim = -1;
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); victim < 0
+                && System.nanoTime() < deadline; ) {
+            for (int node : members) {
+                try {
+                    if (client.status(node).partitions().stream()
+                            .anyMatch(r -> r.partition() == recordPartition && r.role().equals("LEADER"))) {
+                        victim = node;
+                    }
+                } catch (RuntimeException e) {
+                    // slow to answer: asked again
+                }
+            }
+        }
+        if (victim < 0) {
+            out.println("  no node leads the partition holding the cluster's record: NO");
+            return false;
+        }
+        long before = load.writesAcked();
+        cluster.kill(victim);
+        long killedAt = System.nanoTime();
+        long deadline = killedAt + TimeUnit.SECONDS.toNanos(90);
+        io.bulwark.server.node.ClusterRecord record = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                record = io.bulwark.server.node.ClusterRecord.read(client);
+            } catch (RuntimeException e) {
+                record = null;
+            }
+            int gone = victim;
+            if (record != null && !record.moving() && record.to().members().stream().noneMatch(m -> m.id() == gone)
+                    && threeVotersEverywhere(client, record.to())) {
+                break;
+            }
+            record = null;
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+        boolean replaced = record != null;
+        boolean flowing = load.awaitWrites(200, 30_000);
+        out.printf(Locale.ROOT, "  kill -9 of node %d for good (it drove placement); after the %.0f s failure timeout the"
+                + " cluster replaced it by itself (%s): %s in %.1f s, every partition back to 3 voters; writes kept"
+                + " flowing (%,d acknowledged since): %s%n", victim, FAILURE_TIMEOUT_MS / 1e3,
+                record == null ? "-" : record.by() + ", " + record.reason(), replaced ? "yes" : "NO",
+                (System.nanoTime() - killedAt) / 1e9, load.writesAcked() - before, flowing ? "yes" : "NO");
+        return replaced && flowing;
+    }
+
+    private static boolean threeVotersEverywhere(BulwarkClient client, io.bulwark.server.node.ClusterSpec spec) {
+        try {
+            for (Topology.Member m : spec.members()) {
+                for (NodeStatus.Replica r : client.status(m.id()).partitions()) {
+                    if (r.role().equals("LEADER") && (r.voters().size() != 3 || !r.learners().isEmpty())) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /**

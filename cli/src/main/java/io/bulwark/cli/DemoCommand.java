@@ -70,7 +70,8 @@ final class DemoCommand implements Callable<Integer> {
         step("13. Consensus: a simulated 3-replica Paxos group under every fault passes agreement, linearizability"
                 + " and convergence checks; a deliberately broken replica is caught", () -> ConsensusChapter.run(out));
         step("14. The cluster: 3 node processes, partitions placed by the ring, each a Paxos group; kill -9 the busiest"
-                + " leader under a checked load, restart it, add a node; nothing lost", () -> ClusterChapter.run(out));
+                + " leader under a checked load, restart it, add a node, kill one for good and watch the cluster replace it;"
+                + " nothing lost", () -> ClusterChapter.run(out));
         step("15. Transactions: money moves between accounts on different partitions, atomically and serializably,"
                 + " while the busiest leader is killed; the total never changes", () -> TransactionChapter.run(out));
         out.println();

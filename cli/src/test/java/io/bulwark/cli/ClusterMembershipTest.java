@@ -46,12 +46,22 @@ class ClusterMembershipTest {
         return hosted;
     }
 
+    /** What {@code node} hosts; a status request that times out on a loaded machine is asked again. */
     private static Set<Integer> hostedNow(BulwarkClient client, int node) {
-        Set<Integer> hosted = new TreeSet<>();
-        for (NodeStatus.Replica r : client.status(node).partitions()) {
-            hosted.add(r.partition());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try {
+                Set<Integer> hosted = new TreeSet<>();
+                for (NodeStatus.Replica r : client.status(node).partitions()) {
+                    hosted.add(r.partition());
+                }
+                return hosted;
+            } catch (io.bulwark.client.UnavailableException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+            }
         }
-        return hosted;
     }
 
     @Test

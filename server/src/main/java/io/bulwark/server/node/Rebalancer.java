@@ -272,7 +272,8 @@ public final class Rebalancer {
         long deadline = System.nanoTime() + STEP_TIMEOUT_NANOS;
         while (true) {
             View v = view(client, partition, nodes);
-            if (v != null && !v.voters().contains(node) && !v.learners().contains(node)) {
+            if (v != null && !v.voters().contains(node) && !v.learners().contains(node)
+                    && knownByMajority(client, partition, v.voters(), node)) {
                 try {
                     admin.removeReplica(node, partition);
                 } catch (UnavailableException e) {
@@ -289,6 +290,27 @@ public final class Rebalancer {
                     + ", last proposal " + last + ")");
             LockSupport.parkNanos(POLL_NANOS);
         }
+    }
+
+    /**
+     * True once a majority of {@code voters} report a membership without {@code removed}. Only then is the removed
+     * replica stopped for good: were the leader to lose its disk before anyone else learned the removal, the
+     * group would otherwise count a voter that no longer exists.
+     */
+    private static boolean knownByMajority(BulwarkClient client, int partition, List<Integer> voters, int removed) {
+        int know = 0;
+        for (int voter : voters) {
+            try {
+                for (NodeStatus.Replica r : client.status(voter).partitions()) {
+                    if (r.partition() == partition && !r.voters().contains(removed) && !r.learners().contains(removed)) {
+                        know++;
+                    }
+                }
+            } catch (UnavailableException | io.bulwark.client.InvalidRequestException e) {
+                // not answering: does not count
+            }
+        }
+        return know >= voters.size() / 2 + 1;
     }
 
     private void check(long deadline, String what) throws TimeoutException {
