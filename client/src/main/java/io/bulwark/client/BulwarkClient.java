@@ -184,6 +184,7 @@ public final class BulwarkClient implements AutoCloseable {
     }
 
     public CompletableFuture<Void> putAsync(byte[] key, byte[] value) {
+        checkWritable(key);
         checkValue(value);
         KvCommand.Put put = checked(() -> KvCommand.put(key, value));
         return kv(topology.partitionOf(key), true, put.encode()).thenApply(r -> null);
@@ -195,6 +196,7 @@ public final class BulwarkClient implements AutoCloseable {
     }
 
     public CompletableFuture<Void> deleteAsync(byte[] key) {
+        checkWritable(key);
         KvCommand.Delete del = checked(() -> KvCommand.delete(key));
         return kv(topology.partitionOf(key), true, del.encode()).thenApply(r -> null);
     }
@@ -210,6 +212,12 @@ public final class BulwarkClient implements AutoCloseable {
     }
 
     public CompletableFuture<Boolean> compareAndSetAsync(byte[] key, byte[] expected, byte[] value) {
+        checkWritable(key);
+        return compareAndSetAnyAsync(key, expected, value);
+    }
+
+    /** Compare-and-set without the reserved-key check: for the cluster's own records ({@link ClusterAdmin}). */
+    CompletableFuture<Boolean> compareAndSetAnyAsync(byte[] key, byte[] expected, byte[] value) {
         checkValue(value);
         KvCommand.CompareAndSet cas = checked(() -> KvCommand.compareAndSet(key, expected, value));
         return kv(topology.partitionOf(key), true, cas.encode()).thenApply(r -> ((KvResult.CasOutcome) r).succeeded());
@@ -743,6 +751,24 @@ public final class BulwarkClient implements AutoCloseable {
             return build.get();
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException(e.getMessage(), e);
+        }
+    }
+
+    private static final byte[] RESERVED_PREFIX = "\0bulwark/".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+    /**
+     * True for keys the cluster reserves for its own records: those that start with a zero byte followed by
+     * {@code bulwark/}. Clients may read them; writes are refused with {@link InvalidRequestException}.
+     */
+    public static boolean isReserved(byte[] key) {
+        return key != null && key.length >= RESERVED_PREFIX.length
+                && java.util.Arrays.equals(key, 0, RESERVED_PREFIX.length, RESERVED_PREFIX, 0, RESERVED_PREFIX.length);
+    }
+
+    static void checkWritable(byte[] key) {
+        if (isReserved(key)) {
+            throw new InvalidRequestException("keys starting with a zero byte and 'bulwark/' are reserved for the"
+                    + " cluster's own records; they can be read, not written");
         }
     }
 

@@ -77,6 +77,14 @@ public final class ClusterAdmin {
         members.forEach(client::knowMember);
     }
 
+    /**
+     * Compare-and-set on any key, the reserved ones ({@link BulwarkClient#isReserved}) included: how the cluster
+     * keeps its own records. Not for application data.
+     */
+    public boolean compareAndSetReserved(byte[] key, byte[] expected, byte[] value) {
+        return BulwarkClient.join(client.compareAndSetAnyAsync(key, expected, value));
+    }
+
     /** Makes the client fetch the topology again soon (after the definition changed). */
     public void refreshTopology() {
         client.refreshTopology();

@@ -188,6 +188,7 @@ public final class Transaction implements AutoCloseable {
     public void put(byte[] key, byte[] value) {
         checkOpen("put");
         checkedKey(key);
+        BulwarkClient.checkWritable(key);
         if (value == null) {
             throw new InvalidRequestException("value must not be null (use delete to remove a key)");
         }
@@ -202,6 +203,7 @@ public final class Transaction implements AutoCloseable {
     public void delete(byte[] key) {
         checkOpen("delete");
         checkedKey(key);
+        BulwarkClient.checkWritable(key);
         buffer.write(key, null);
         checkSize();
     }

@@ -26,7 +26,7 @@ import java.util.Objects;
 public record ClusterRecord(long version, boolean moving, String by, String reason, String progress,
                             ClusterSpec from, ClusterSpec to) {
 
-    /** Where the record lives: a key no client writes (they start with a zero byte, reserved for Bulwark). */
+    /** Where the record lives: a reserved key ({@link BulwarkClient#isReserved}), which clients can read, not write. */
     public static final byte[] KEY = "\0bulwark/cluster-definition".getBytes(StandardCharsets.UTF_8);
 
     private static final String FROM = "[from]";
@@ -132,7 +132,8 @@ public record ClusterRecord(long version, boolean moving, String by, String reas
      * @return false if the record was not {@code expected} any more (someone else changed it)
      */
     public static boolean replace(BulwarkClient client, ClusterRecord expected, ClusterRecord next) {
-        return client.compareAndSet(KEY, expected == null ? null : expected.encode(), next.encode());
+        return new io.bulwark.client.ClusterAdmin(client).compareAndSetReserved(KEY,
+                expected == null ? null : expected.encode(), next.encode());
     }
 
     @Override

@@ -33,6 +33,18 @@ class RebalancerClaimTest {
             }
             assertThat(first.moving()).isFalse();
             assertThat(first.to()).isEqualTo(spec);
+            // Applications can read the record but not write it, by accident or otherwise.
+            byte[] anything = "x".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> client.put(ClusterRecord.KEY, anything))
+                    .isInstanceOf(io.bulwark.client.InvalidRequestException.class).hasMessageContaining("reserved");
+            assertThatThrownBy(() -> client.delete(ClusterRecord.KEY))
+                    .isInstanceOf(io.bulwark.client.InvalidRequestException.class);
+            byte[] current = first.encode();
+            assertThatThrownBy(() -> client.compareAndSet(ClusterRecord.KEY, current, anything))
+                    .isInstanceOf(io.bulwark.client.InvalidRequestException.class);
+            assertThatThrownBy(() -> client.begin().put(ClusterRecord.KEY, anything))
+                    .isInstanceOf(io.bulwark.client.InvalidRequestException.class);
+            assertThat(ClusterRecord.read(client)).isEqualTo(first);
 
             List<Topology.Member> more = new ArrayList<>(spec.members());
             more.add(new Topology.Member(9, "127.0.0.1", LocalCluster.freePort(), LocalCluster.freePort(), ""));
