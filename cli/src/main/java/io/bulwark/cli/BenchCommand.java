@@ -215,6 +215,10 @@ final class BenchCommand implements Runnable {
         @Option(names = "--no-etcd", description = "Measure Bulwark alone (no peer; ratios need etcd).")
         boolean noEtcd;
 
+        @Option(names = "--rate", paramLabel = "OPS", description = {"Arrival rate of the latency cells (one client,"
+            + " open loop), per second (default: 100)."})
+        Double rate;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -240,6 +244,9 @@ final class BenchCommand implements Runnable {
                     o = o.withParentDirectory(dir);
                 }
                 o = o.withEtcd(!noEtcd);
+                if (rate != null) {
+                    o = o.withLatencyRate(rate);
+                }
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }

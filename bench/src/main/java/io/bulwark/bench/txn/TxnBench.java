@@ -18,9 +18,12 @@ import org.HdrHistogram.Recorder;
  * {@code bulwark bench txn}: Bulwark's 3-node cluster (16 partitions, fsync on) and, in the same run, a 3-member
  * etcd cluster (its peer for multi-key transactions) — each cell measured on Bulwark, then on etcd:
  * <ul>
- *   <li>latency, one client, one operation at a time: a single put, and a blind transactional write of 1, 2 and
- *       4 keys (on Bulwark each key on a different partition, so the commit spans that many Paxos groups;
- *       parallel commit should cost about one consensus round, like the put; etcd's is one Raft round);</li>
+ *   <li>latency, one client, open loop at a fixed arrival rate ({@link Options#latencyRate()}, light load by
+ *       default): a single put, and a blind transactional write of 1, 2 and 4 keys (on Bulwark each key on a
+ *       different partition, so the commit spans that many Paxos groups; parallel commit should cost about one
+ *       consensus round, like the put; etcd's is one Raft round). Operation {@code i} is due at
+ *       {@code start + i / rate}; its latency is measured from then, so an operation that starts late because
+ *       the previous one ran long is charged the wait (coordinated omission corrected);</li>
  *   <li>transfer throughput (read two accounts, write both if neither changed, retried on conflict) at each
  *       concurrency over {@link Options#accounts()} accounts, with the conflict rate.</li>
  * </ul>
@@ -30,8 +33,12 @@ public final class TxnBench {
 
     /** What to run. */
     public record Options(Duration warmup, Duration latency, Duration throughput, List<Integer> clients, int accounts,
-                          Path parent, boolean etcd) {
+                          Path parent, boolean etcd, double latencyRate) {
         public Options {
+            if (!(latencyRate > 0 && latencyRate <= 10_000)) {
+                throw new IllegalArgumentException("the latency cells' arrival rate must be in (0, 10000] per second, was "
+                        + latencyRate);
+            }
             clients = List.copyOf(clients);
             if (clients.isEmpty() || clients.stream().anyMatch(c -> c < 1 || c > 1_024)) {
                 throw new IllegalArgumentException("client counts must be in [1, 1024], were " + clients);
@@ -43,33 +50,38 @@ public final class TxnBench {
 
         public static Options defaults() {
             return new Options(Duration.ofSeconds(3), Duration.ofSeconds(8), Duration.ofSeconds(8), List.of(1, 16, 64),
-                    1_000, null, true);
+                    1_000, null, true, DEFAULT_LATENCY_RATE);
         }
 
         public static Options quickRun() {
             return new Options(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(1), List.of(1, 4), 100,
-                    null, true);
+                    null, true, DEFAULT_LATENCY_RATE);
         }
 
         public Options withClients(List<Integer> c) {
-            return new Options(warmup, latency, throughput, c, accounts, parent, etcd);
+            return new Options(warmup, latency, throughput, c, accounts, parent, etcd, latencyRate);
         }
 
         public Options withSeconds(Duration latencyCell, Duration throughputCell) {
-            return new Options(warmup, latencyCell, throughputCell, clients, accounts, parent, etcd);
+            return new Options(warmup, latencyCell, throughputCell, clients, accounts, parent, etcd, latencyRate);
         }
 
         public Options withAccounts(int n) {
-            return new Options(warmup, latency, throughput, clients, n, parent, etcd);
+            return new Options(warmup, latency, throughput, clients, n, parent, etcd, latencyRate);
         }
 
         public Options withParentDirectory(Path p) {
-            return new Options(warmup, latency, throughput, clients, accounts, p, etcd);
+            return new Options(warmup, latency, throughput, clients, accounts, p, etcd, latencyRate);
+        }
+
+        /** The latency cells' fixed arrival rate, operations per second. */
+        public Options withLatencyRate(double perSecond) {
+            return new Options(warmup, latency, throughput, clients, accounts, parent, etcd, perSecond);
         }
 
         /** Whether etcd runs beside Bulwark (off: Bulwark alone, e.g. where etcd cannot be installed). */
         public Options withEtcd(boolean on) {
-            return new Options(warmup, latency, throughput, clients, accounts, parent, on);
+            return new Options(warmup, latency, throughput, clients, accounts, parent, on, latencyRate);
         }
     }
 
@@ -83,6 +95,8 @@ public final class TxnBench {
     }
 
     static final String PUT = "put (no transaction)";
+    /** Light load: an operation every 10 ms, far below either engine's capacity. */
+    public static final double DEFAULT_LATENCY_RATE = 100;
     /** Latency cells are measured in this many interleaved rounds. */
     static final int ROUNDS = 4;
 
@@ -110,7 +124,7 @@ public final class TxnBench {
 
         public String table() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "%-44s %-22s %8s %8s %8s %8s%n", "engine", "operation (1 client)",
+            b.append(String.format(Locale.ROOT, "%-44s %-22s %8s %8s %8s %8s%n", "engine", "operation (open loop)",
                     "count", "p50 ms", "p99 ms", "mean ms"));
             for (Latency l : latencies) {
                 b.append(String.format(Locale.ROOT, "%-44s %-22s %,8d %8.2f %8.2f %8.2f%n", l.engine(), l.operation(),
@@ -192,7 +206,7 @@ public final class TxnBench {
                     Runnable op = cell.keys() == 0 ? () -> e.put(e.keysForCommit(1, random).get(0), value)
                             : () -> e.commitBlind(e.keysForCommit(cell.keys(), random), value);
                     record(histograms.computeIfAbsent(e.name() + "\u0000" + cell.name(),
-                            k -> new Histogram(TimeUnit.SECONDS.toMicros(60), 3)), slice, op);
+                            k -> new Histogram(TimeUnit.SECONDS.toMicros(60), 3)), slice, o.latencyRate(), op);
                 }
             }
         }
@@ -229,12 +243,21 @@ public final class TxnBench {
         }
     }
 
-    private static void record(Histogram h, Duration d, Runnable op) {
-        long until = System.nanoTime() + d.toNanos();
-        while (System.nanoTime() < until) {
-            long t0 = System.nanoTime();
+    /** Open loop: operation {@code i} is due at {@code start + i / rate} and timed from then. */
+    private static void record(Histogram h, Duration d, double rate, Runnable op) {
+        long start = System.nanoTime();
+        long until = start + d.toNanos();
+        double period = 1e9 / rate;
+        for (long i = 0; ; i++) {
+            long due = start + (long) (i * period);
+            if (due >= until) {
+                return;
+            }
+            for (long now = System.nanoTime(); now < due; now = System.nanoTime()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(due - now);
+            }
             op.run();
-            h.recordValue(Math.max(1, (System.nanoTime() - t0) / 1_000));
+            h.recordValue(Math.max(1, (System.nanoTime() - due) / 1_000));
         }
     }
 
