@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite against its peers in one run and print the ratio table.",
         subcommands = {BenchCommand.Ring.class, BenchCommand.Placement.class, BenchCommand.Lock.class,
-            BenchCommand.Paxos.class, BenchCommand.Kv.class, BenchCommand.Txn.class})
+            BenchCommand.Paxos.class, BenchCommand.Kv.class, BenchCommand.Txn.class, BenchCommand.Transport.class})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -254,6 +254,52 @@ final class BenchCommand implements Runnable {
                     + " (installing etcd-server if missing)") + ", then measuring each cell on each ("
                     + (options.quick ? "quick" : "~3 min") + ")");
             io.bulwark.bench.txn.TxnBench.Report r = io.bulwark.bench.txn.TxnBench.run(o, System.out);
+            System.out.println();
+            System.out.print(r.table());
+            return 0;
+        }
+    }
+
+    @Command(name = "transport", mixinStandardHelpOptions = true,
+            description = {"Bulwark's own client protocol (framed TCP with CRC32C, pipelined) against gRPC (Netty, HTTP/2)",
+                "on loopback, in the same run: echo round trips of 100-byte payloads at 1, 16 and 64 requests in flight",
+                "(~1 min)."})
+    static final class Transport implements Callable<Integer> {
+
+        @picocli.CommandLine.Mixin
+        QuickOption options;
+
+        @Option(names = "--in-flight", split = ",", paramLabel = "N", description = "Requests in flight per cell"
+                + " (default: 1,16,64).")
+        java.util.List<Integer> inFlight;
+
+        @Option(names = "--seconds", paramLabel = "S", description = "Seconds per cell per round (default: 6; 3 rounds).")
+        Double seconds;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            io.bulwark.bench.transport.TransportBench.Options o = options.quick
+                    ? io.bulwark.bench.transport.TransportBench.Options.quickRun()
+                    : io.bulwark.bench.transport.TransportBench.Options.defaults();
+            try {
+                if (inFlight != null) {
+                    o = o.withInFlight(inFlight);
+                }
+                if (seconds != null) {
+                    if (seconds <= 0) {
+                        throw new IllegalArgumentException("--seconds must be positive, was " + seconds);
+                    }
+                    o = o.withSeconds(java.time.Duration.ofMillis(Math.round(seconds * 1000)));
+                }
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            System.out.println("bench transport: echo servers on loopback, each cell on both transports in turn ("
+                    + (options.quick ? "quick" : "~1 min") + ")");
+            io.bulwark.bench.transport.TransportBench.Report r = io.bulwark.bench.transport.TransportBench.run(o, System.out);
             System.out.println();
             System.out.print(r.table());
             return 0;
