@@ -45,16 +45,6 @@ class ClusterFailoverTest {
         }
     }
 
-    private static Set<Integer> hostedBy(PartitionTable table, int node) {
-        Set<Integer> hosted = new TreeSet<>();
-        for (int p = 0; p < table.partitions(); p++) {
-            if (table.replicas(p).stream().anyMatch(n -> n.id().equals(Integer.toString(node)))) {
-                hosted.add(p);
-            }
-        }
-        return hosted;
-    }
-
     /** The node leading {@code partition}, as the nodes report it, or -1. */
     private static int leaderOf(BulwarkClient client, int partition, Iterable<Integer> nodes) {
         for (int node : nodes) {
@@ -82,7 +72,7 @@ class ClusterFailoverTest {
                         return false;
                     }
                 }
-                if (!hosted.equals(hostedBy(table, node))) {
+                if (!hosted.equals(ClusterMembershipTest.hostedBy(table, node))) {
                     return false;
                 }
             }

@@ -45,15 +45,7 @@ class ReplicaTest {
         g.inFlight.clear();
         // The survivors: one accepted the promotion (so a quorum of the new membership is needed), the learner has
         // not learned it was promoted. Unless the learner promises, no candidate can ever win.
-        int successor = -1;
-        for (int round = 0; round < 2_000 && successor < 0; round++) {
-            g.run(1);
-            for (int id : new int[] {other, third, 4}) {
-                if (g.get(id).role() == Role.LEADER) {
-                    successor = id;
-                }
-            }
-        }
+        int successor = g.awaitLeaderAmong(2_000, other, third, 4);
         assertThat(successor).as("a successor is elected").isPositive();
     }
 
@@ -74,15 +66,7 @@ class ReplicaTest {
             g.tick(leader, 1);
         }
         assertThat(g.get(leader).role()).as("the removed leader stepped down").isNotEqualTo(Role.LEADER);
-        int successor = -1;
-        for (int round = 0; round < 500 && successor < 0; round++) {
-            g.run(1);
-            for (int id : new int[] {1, 2, 3, 4}) {
-                if (id != leader && g.get(id).role() == Role.LEADER) {
-                    successor = id;
-                }
-            }
-        }
+        int successor = g.awaitLeaderAmong(500, java.util.stream.IntStream.of(1, 2, 3, 4).filter(i -> i != leader).toArray());
         assertThat(successor).as("a successor among the remaining voters").isPositive();
         assertThat(g.get(successor).membership().isVoter(leader)).isFalse();
         assertThat(g.get(successor).propose(TestGroup.command(9, 1, "after"))).isEqualTo(ProposeResult.QUEUED);
@@ -115,15 +99,7 @@ class ReplicaTest {
         g.wipe(lost, 33);
         g.start(leader);
         g.start(rebuilt);
-        int successor = -1;
-        for (int round = 0; round < 2_000 && successor < 0; round++) {
-            g.run(1);
-            for (int id : new int[] {leader, rebuilt}) {
-                if (g.get(id).role() == Role.LEADER) {
-                    successor = id;
-                }
-            }
-        }
+        int successor = g.awaitLeaderAmong(2_000, leader, rebuilt);
         assertThat(successor).as("two of three voters on intact disks elect a leader").isPositive();
         long target = g.get(successor).chosenIndex() + 1;
         assertThat(g.get(successor).propose(TestGroup.command(5, 1, "after"))).isEqualTo(ProposeResult.QUEUED);
@@ -171,15 +147,7 @@ class ReplicaTest {
         g.crash(1);
         g.inFlight.clear();
 
-        int successor = -1;
-        for (int round = 0; round < 2_000 && successor < 0; round++) {
-            g.run(1);
-            for (int id : new int[] {2, 4}) {
-                if (g.get(id).role() == Role.LEADER) {
-                    successor = id;
-                }
-            }
-        }
+        int successor = g.awaitLeaderAmong(2_000, 2, 4);
         assertThat(successor).as("2 or 4 leads (two of the three voters {1, 2, 4})").isPositive();
         assertThat(g.get(successor).membership().voters()).containsExactly(1, 2, 4);
     }
@@ -219,15 +187,7 @@ class ReplicaTest {
         g.wipe(lost, 33);
         g.isolated.clear();
         g.start(leader);
-        int successor = -1;
-        for (int round = 0; round < 2_000 && successor < 0; round++) {
-            g.run(1);
-            for (int id : new int[] {leader, rebuilt}) {
-                if (g.get(id).role() == Role.LEADER) {
-                    successor = id;
-                }
-            }
-        }
+        int successor = g.awaitLeaderAmong(2_000, leader, rebuilt);
         assertThat(successor).as("two of three voters on intact disks elect a leader").isPositive();
     }
 

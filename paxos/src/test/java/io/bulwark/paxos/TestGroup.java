@@ -222,6 +222,19 @@ final class TestGroup {
         }
     }
 
+    /** Runs up to {@code rounds} rounds until one of {@code candidates} leads; its id, or -1. */
+    int awaitLeaderAmong(int rounds, int... candidates) {
+        for (int round = 0; round < rounds; round++) {
+            run(1);
+            for (int id : candidates) {
+                if (!down.contains(id) && replicas.get(id).role() == Role.LEADER) {
+                    return id;
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Ticks every live replica one at a time, delivering everything, until some replica leads. */
     int electLeader() {
         for (int round = 0; round < 1000; round++) {

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -41,28 +39,23 @@ import java.util.function.Supplier;
  *
  * <p>Thread-safety: runs on its own thread; {@link #close()} from any thread.
  */
-final class PlacementDriver implements AutoCloseable {
+final class PlacementDriver extends NodeDaemon {
 
     private static final System.Logger LOG = System.getLogger(PlacementDriver.class.getName());
     /** A move whose record has not changed for this long has lost its owner (a step times out after 60 s). */
     static final long STALLED_NANOS = TimeUnit.SECONDS.toNanos(90);
 
-    private final int nodeId;
     private final ReplicaHost host;
     private final Supplier<Set<Integer>> hosted;
     private final Supplier<ClusterSpec> spec;
-    private final Supplier<InetSocketAddress> self;
     private final java.util.function.Consumer<ClusterSpec> adopt;
     private final long failureTimeoutNanos;
-    private final ScheduledExecutorService executor;
     private final io.micrometer.core.instrument.MeterRegistry registry;
     /** Member → when this driver last heard it (System.nanoTime). Cleared whenever this node stops driving. */
     private final TreeMap<Integer, Long> lastHeard = new TreeMap<>();
     private final TreeSet<Integer> reportedUnreplaceable = new TreeSet<>();
     private long seenVersion = -1;
     private long seenVersionSince;
-    private BulwarkClient client;
-    private volatile boolean closed;
     private volatile String state = "not driving";
 
     /**
@@ -71,20 +64,15 @@ final class PlacementDriver implements AutoCloseable {
     PlacementDriver(int nodeId, ReplicaHost host, Supplier<Set<Integer>> hosted, Supplier<ClusterSpec> spec,
                     Supplier<InetSocketAddress> self, java.util.function.Consumer<ClusterSpec> adopt,
                     Duration failureTimeout, Duration period, io.micrometer.core.instrument.MeterRegistry registry) {
-        this.nodeId = nodeId;
+        super(nodeId, "placement", () -> ClientOptions.of(List.of(self.get()))
+                .withRequestTimeout(Duration.ofSeconds(5)).withAttemptTimeout(Duration.ofSeconds(1)));
         this.host = host;
         this.hosted = hosted;
         this.spec = spec;
-        this.self = self;
         this.adopt = adopt;
         this.failureTimeoutNanos = failureTimeout.toNanos();
         this.registry = registry;
-        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "bulwark-node-" + nodeId + "-placement");
-            t.setDaemon(true);
-            return t;
-        });
-        executor.scheduleWithFixedDelay(this::tickSafely, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        every(period, this::tickSafely);
     }
 
     /** What the driver is doing, for the status endpoint. */
@@ -245,29 +233,5 @@ final class PlacementDriver implements AutoCloseable {
 
     private boolean isMember(ClusterSpec s) {
         return s.members().stream().anyMatch(m -> m.id() == nodeId);
-    }
-
-    private synchronized BulwarkClient client() {
-        if (client == null) {
-            client = BulwarkClient.connect(ClientOptions.of(List.of(self.get()))
-                    .withRequestTimeout(Duration.ofSeconds(5)).withAttemptTimeout(Duration.ofSeconds(1)));
-        }
-        return client;
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        executor.shutdownNow();
-        try {
-            executor.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        synchronized (this) {
-            if (client != null) {
-                client.close();
-            }
-        }
     }
 }

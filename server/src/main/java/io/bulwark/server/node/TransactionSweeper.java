@@ -1,6 +1,5 @@
 package io.bulwark.server.node;
 
-import io.bulwark.client.BulwarkClient;
 import io.bulwark.client.ClientOptions;
 import io.bulwark.server.replication.DriverStatus;
 import io.bulwark.server.replication.ReplicaHost;
@@ -12,8 +11,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -26,35 +23,25 @@ import java.util.function.Supplier;
  *
  * <p>Thread-safety: runs on its own thread; {@link #close()} from any thread.
  */
-final class TransactionSweeper implements AutoCloseable {
+final class TransactionSweeper extends NodeDaemon {
 
     private static final System.Logger LOG = System.getLogger(TransactionSweeper.class.getName());
     /** Room for the clocks of a transaction's owner and this node to differ; only liveness depends on it. */
     static final long GRACE_MS = 1_000;
     private static final int BATCH = 64;
 
-    private final int nodeId;
     private final ReplicaHost host;
     private final Supplier<Set<Integer>> hosted;
-    private final Supplier<InetSocketAddress> self;
-    private final ScheduledExecutorService executor;
     private final io.micrometer.core.instrument.MeterRegistry registry;
-    private BulwarkClient client;
-    private volatile boolean closed;
 
     TransactionSweeper(int nodeId, ReplicaHost host, Supplier<Set<Integer>> hosted, Supplier<InetSocketAddress> self,
                        Duration period, io.micrometer.core.instrument.MeterRegistry registry) {
-        this.nodeId = nodeId;
+        super(nodeId, "txn-sweeper",
+                () -> ClientOptions.of(List.of(self.get())).withRequestTimeout(Duration.ofSeconds(20)));
         this.host = host;
         this.hosted = hosted;
-        this.self = self;
         this.registry = registry;
-        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "bulwark-node-" + nodeId + "-txn-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
-        executor.scheduleWithFixedDelay(this::sweepSafely, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        every(period, this::sweepSafely);
     }
 
     private void sweepSafely() {
@@ -106,29 +93,6 @@ final class TransactionSweeper implements AutoCloseable {
             if (!closed) {
                 LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": could not finish abandoned transaction "
                         + o.txn() + " yet: " + e.getMessage());
-            }
-        }
-    }
-
-    private synchronized BulwarkClient client() {
-        if (client == null) {
-            client = BulwarkClient.connect(ClientOptions.of(List.of(self.get())).withRequestTimeout(Duration.ofSeconds(20)));
-        }
-        return client;
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        executor.shutdownNow();
-        try {
-            executor.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        synchronized (this) {
-            if (client != null) {
-                client.close();
             }
         }
     }

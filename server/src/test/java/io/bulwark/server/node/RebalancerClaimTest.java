@@ -19,18 +19,24 @@ class RebalancerClaimTest {
     @TempDir
     Path dir;
 
+    /** The record the placement driver writes when the cluster has none. */
+    private static ClusterRecord awaitFirstRecord(BulwarkClient client) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        ClusterRecord first;
+        while ((first = ClusterRecord.read(client)) == null) {
+            assertThat(System.nanoTime() - deadline).as("the placement driver records the definition").isNegative();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        return first;
+    }
+
     @Test
     void aChangeIsRefusedWhileAnotherRunsOrWhenItStartsFromAnOutdatedDefinition() throws Exception {
         try (LocalCluster cluster = new LocalCluster(dir, 3, 4, 3,
                 c -> c.withFailureTimeout(java.time.Duration.ZERO));
              BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             ClusterSpec spec = cluster.spec;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            ClusterRecord first;
-            while ((first = ClusterRecord.read(client)) == null) {
-                assertThat(System.nanoTime() - deadline).as("the placement driver records the definition").isNegative();
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-            }
+            ClusterRecord first = awaitFirstRecord(client);
             assertThat(first.moving()).isFalse();
             assertThat(first.to()).isEqualTo(spec);
             // Applications can read the record but not write it, by accident or otherwise.
@@ -81,12 +87,7 @@ class RebalancerClaimTest {
                 c -> c.withFailureTimeout(java.time.Duration.ZERO));
              BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             ClusterSpec spec = cluster.spec;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            ClusterRecord first;
-            while ((first = ClusterRecord.read(client)) == null) {
-                assertThat(System.nanoTime() - deadline).as("the placement driver records the definition").isNegative();
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-            }
+            ClusterRecord first = awaitFirstRecord(client);
             // A change the nodes were never told about (as if each was down when it was pushed): they take it from
             // the record.
             List<Topology.Member> more = new ArrayList<>(spec.members());
@@ -94,7 +95,7 @@ class RebalancerClaimTest {
             ClusterSpec recorded = new ClusterSpec(spec.partitions(), spec.replicationFactor(), more);
             assertThat(ClusterRecord.replace(client, first, new ClusterRecord(first.version() + 1, false, "test",
                     "node 9 joined", "", recorded, recorded))).isTrue();
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!cluster.nodes.values().stream().allMatch(n -> n.spec().equals(recorded))) {
                 assertThat(System.nanoTime() - deadline).as("every node takes the recorded definition").isNegative();
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
