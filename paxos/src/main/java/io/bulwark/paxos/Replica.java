@@ -83,6 +83,8 @@ public final class Replica {
     private long readyId;
     /** Ready id → work that counts once that Ready is durable (own promise, own acceptances). */
     private final TreeMap<Long, SelfVote> awaitingDurability = new TreeMap<>();
+    /** Replicas behind this one that it is sending its snapshot to (see tellChosen) → the offset last sent. */
+    private final TreeMap<Integer, Long> helping = new TreeMap<>();
 
     private record SelfVote(Ballot ballot, boolean promise, List<Long> acceptedSlots) {
     }
@@ -386,6 +388,16 @@ public final class Replica {
         if (chunk.to() != id) {
             return;
         }
+        if (chunk.ballot().equals(Ballot.ZERO)) {
+            // A fellow replica's snapshot, sent because this one was behind it: a fact about the chosen prefix,
+            // installed like a leader's, but no leader contact.
+            if (completed != null && completed.index() > chosenIndex) {
+                installSnapshot(completed);
+            }
+            out.sendNow.add(new Message.SnapshotReply(id, chunk.from(), chunk.ballot(), chunk.index(),
+                    completed != null || chunk.index() <= chosenIndex ? chunk.totalBytes() : receivedBytes, chosenIndex));
+            return;
+        }
         if (chunk.ballot().below(promised)) {
             out.sendNow.add(new Message.Reject(id, chunk.from(), chunk.ballot(), promised, chosenIndex));
             return;
@@ -483,7 +495,12 @@ public final class Replica {
      */
     private void tellChosen(int to, long theirChosenIndex) {
         if (theirChosenIndex < snapshotIndex) {
-            return; // compacted here: only a leader's snapshot can help
+            // Compacted here: send the snapshot instead (also a fact: the state after the chosen prefix), from
+            // where the receiver's last answer said it was; its answers pace the rest of the transfer.
+            Long offset = helping.get(to);
+            out.snapshotSends.add(new Ready.SnapshotSend(to, Ballot.ZERO, snapshot, offset == null ? 0 : offset));
+            helping.put(to, offset == null ? 0 : offset);
+            return;
         }
         List<Entry> chosen = new ArrayList<>();
         for (Entry e : log.tailMap(theirChosenIndex, false).values()) {
@@ -968,6 +985,17 @@ public final class Replica {
     }
 
     private void onSnapshotReply(Message.SnapshotReply m) {
+        if (m.ballot().equals(Ballot.ZERO)) {
+            // A transfer this replica sent to help one behind it (see tellChosen): send the next chunk, or stop.
+            if (helping.containsKey(m.from()) && snapshot != null && m.index() == snapshotIndex
+                    && m.receivedBytes() < snapshot.totalBytes() && m.chosenIndex() < snapshotIndex) {
+                helping.put(m.from(), m.receivedBytes());
+                out.snapshotSends.add(new Ready.SnapshotSend(m.from(), Ballot.ZERO, snapshot, m.receivedBytes()));
+            } else {
+                helping.remove(m.from());
+            }
+            return;
+        }
         if (role != Role.LEADER || !m.ballot().equals(leader.ballot)) {
             return;
         }

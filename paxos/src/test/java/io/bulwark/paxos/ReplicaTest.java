@@ -153,6 +153,48 @@ class ReplicaTest {
     }
 
     /**
+     * As above, but the removed replica has compacted its log past what the others lack, so it cannot tell them
+     * the chosen entries: it sends its snapshot instead (the state after the chosen prefix is as much a fact as
+     * the entries), from which they learn the membership that lets two of them elect.
+     */
+    @Test
+    void aRemovedReplicaThatCompactedSendsItsSnapshotToTheReplicasBehindIt() {
+        TestGroup g = new TestGroup(ReplicaOptions.defaults(), true, 1, 2, 3);
+        int leader = g.electLeader();
+        assertThat(leader).isEqualTo(1);
+        Replica l = g.get(1);
+        g.addReplica(4, 44);
+        assertThat(l.proposeMembership(l.membership().withLearner(4, 44))).isEqualTo(ProposeResult.QUEUED);
+        for (int i = 0; i < 300 && !l.membership().isVoter(4, 44); i++) {
+            g.run(1);
+        }
+        assertThat(l.membership().isVoter(4, 44)).as("4 was promoted").isTrue();
+        g.run(5);
+
+        // The removal of 3 is accepted by 1, 3 and 4 (a quorum of four), never reaches 2, and only 3 hears it was
+        // chosen.
+        assertThat(l.proposeMembership(l.membership().without(3))).isEqualTo(ProposeResult.QUEUED);
+        g.drain(1);
+        g.deliverAll(m -> m.to() != 2 && !(m.to() == 4 && m.from() == 1 && !(m instanceof Message.Accept)));
+        assertThat(l.membership().contains(3)).as("the removal is chosen").isFalse();
+        g.inFlight.clear();
+        long removal = l.chosenIndex();
+        g.deliver(new Message.Learn(1, 3, Ballot.ZERO, l.entriesAfter(g.get(3).chosenIndex()).stream()
+                .filter(e -> e.slot() <= removal).toList(), removal));
+        g.inFlight.clear();
+        assertThat(g.get(3).membership().contains(3)).as("3 knows it was removed").isFalse();
+        assertThat(g.get(2).membership().contains(3)).isTrue();
+        assertThat(g.get(4).membership().contains(3)).isTrue();
+        g.compact(3);
+        g.crash(1);
+        g.inFlight.clear();
+
+        int successor = g.awaitLeaderAmong(2_000, 2, 4);
+        assertThat(successor).as("2 or 4 leads (two of the three voters {1, 2, 4})").isPositive();
+        assertThat(g.get(successor).membership().voters()).containsExactly(1, 2, 4);
+    }
+
+    /**
      * The other side of the lost-disk case: the leader knows the promotion is chosen, the rebuilt replica only
      * accepted it and still believes it is a learner. With the third disk lost and the leader restarted, the
      * leader needs the rebuilt replica's pre-vote and promise; a learner that refused pre-votes left the group

@@ -158,11 +158,6 @@ final class FaultSchedule {
      * schedule never does it (with 3 replicas, one at a time).
      */
     private boolean mayLoseStorage(SimNode n) {
-        if (moving) {
-            // A move counts as a replica at risk: the group passes through a membership of four voters, one of which
-            // is on its way out (and may compact past what a candidate needs), so it tolerates no lost disk then.
-            return false;
-        }
         int atRisk = 0;
         for (SimNode other : sim.nodes.values()) {
             if (other != n && other.storageAtRisk()) {
