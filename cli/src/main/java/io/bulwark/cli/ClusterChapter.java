@@ -154,23 +154,9 @@ final class ClusterChapter {
      */
     private static boolean replacedOnItsOwn(PrintStream out, ProcessCluster cluster, BulwarkClient client,
                                             ClusterWorkload load) {
-        int recordPartition = Topology.partitionOf(io.bulwark.server.node.ClusterRecord.KEY, PARTITIONS);
         List<Integer> members = cluster.spec().members().stream().map(Topology.Member::id).toList();
         new io.bulwark.client.ClusterAdmin(client).knowMembers(cluster.spec().members()); // the newcomer too
-        int victim = -1;
-        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); victim < 0
-                && System.nanoTime() < deadline; ) {
-            for (int node : members) {
-                try {
-                    if (client.status(node).partitions().stream()
-                            .anyMatch(r -> r.partition() == recordPartition && r.role().equals("LEADER"))) {
-                        victim = node;
-                    }
-                } catch (RuntimeException e) {
-                    // slow to answer: asked again
-                }
-            }
-        }
+        int victim = placementDriver(client, members, 10_000);
         if (victim < 0) {
             out.println("  no node leads the partition holding the cluster's record: NO");
             return false;
@@ -178,22 +164,7 @@ final class ClusterChapter {
         long before = load.writesAcked();
         cluster.kill(victim);
         long killedAt = System.nanoTime();
-        long deadline = killedAt + TimeUnit.SECONDS.toNanos(90);
-        io.bulwark.server.node.ClusterRecord record = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                record = io.bulwark.server.node.ClusterRecord.read(client);
-            } catch (RuntimeException e) {
-                record = null;
-            }
-            int gone = victim;
-            if (record != null && !record.moving() && record.to().members().stream().noneMatch(m -> m.id() == gone)
-                    && threeVotersEverywhere(client, record.to())) {
-                break;
-            }
-            record = null;
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
-        }
+        io.bulwark.server.node.ClusterRecord record = awaitReplaced(client, victim, 90_000);
         boolean replaced = record != null;
         boolean flowing = load.awaitWrites(200, 30_000);
         out.printf(Locale.ROOT, "  kill -9 of node %d for good (it drove placement); after the %.0f s failure timeout the"
@@ -204,11 +175,68 @@ final class ClusterChapter {
         return replaced && flowing;
     }
 
-    private static boolean threeVotersEverywhere(BulwarkClient client, io.bulwark.server.node.ClusterSpec spec) {
+    /**
+     * The node driving placement — the leader of the partition holding the cluster's record — among
+     * {@code members}, asked until one answers or {@code timeoutMs} pass; -1 if none.
+     */
+    static int placementDriver(BulwarkClient client, List<Integer> members, long timeoutMs) {
+        int partition = Topology.partitionOf(io.bulwark.server.node.ClusterRecord.KEY, client.topology().partitions());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline) {
+            for (int node : members) {
+                try {
+                    if (client.status(node).partitions().stream()
+                            .anyMatch(r -> r.partition() == partition && r.role().equals("LEADER"))) {
+                        return node;
+                    }
+                } catch (RuntimeException e) {
+                    // down or slow to answer: asked again
+                }
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        return -1;
+    }
+
+    /**
+     * Waits until the cluster's record is stable at a definition without {@code failed} and every member hosts
+     * exactly what the ring places on it, each partition with three voters and no learner: the replacement
+     * finished. Returns that record, or null after {@code timeoutMs}.
+     */
+    static io.bulwark.server.node.ClusterRecord awaitReplaced(BulwarkClient client, int failed, long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline) {
+            io.bulwark.server.node.ClusterRecord record;
+            try {
+                record = io.bulwark.server.node.ClusterRecord.read(client);
+            } catch (RuntimeException e) {
+                record = null;
+            }
+            if (record != null && !record.moving() && record.to().members().stream().noneMatch(m -> m.id() == failed)
+                    && placedAsRing(client, record.to())) {
+                return record;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+        return null;
+    }
+
+    /** True if every member of {@code spec} hosts exactly its ring placement, each led partition with 3 voters. */
+    static boolean placedAsRing(BulwarkClient client, io.bulwark.server.node.ClusterSpec spec) {
+        io.bulwark.ring.PartitionTable table = spec.placement();
         try {
             for (Topology.Member m : spec.members()) {
+                java.util.Set<Integer> hosted = new java.util.TreeSet<>();
                 for (NodeStatus.Replica r : client.status(m.id()).partitions()) {
-                    if (r.role().equals("LEADER") && (r.voters().size() != 3 || !r.learners().isEmpty())) {
+                    hosted.add(r.partition());
+                    if (r.role().equals("LEADER") && (r.voters().size() != spec.replicationFactor()
+                            || !r.learners().isEmpty())) {
+                        return false;
+                    }
+                }
+                for (int p = 0; p < table.partitions(); p++) {
+                    boolean placed = table.replicas(p).stream().anyMatch(n -> n.id().equals(Integer.toString(m.id())));
+                    if (placed != hosted.contains(p)) {
                         return false;
                     }
                 }

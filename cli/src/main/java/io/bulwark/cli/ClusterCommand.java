@@ -103,7 +103,7 @@ final class ClusterCommand implements Runnable {
                 } catch (RuntimeException e) {
                     // the record's partition is unavailable: show what this directory knows
                 }
-                if (record != null && !record.moving() && !record.to().equals(spec)) {
+                if (record != null && record.supersedes(spec)) {
                     spec = record.to(); // the cluster changed its members on its own (a failed node was replaced)
                 }
                 Topology t = client.topology();

@@ -3,17 +3,12 @@ package io.bulwark.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.client.BulwarkClient;
-import io.bulwark.client.protocol.NodeStatus;
-import io.bulwark.client.protocol.Topology;
-import io.bulwark.ring.PartitionTable;
 import io.bulwark.server.node.ClusterRecord;
 import io.bulwark.server.node.ProcessCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -45,48 +40,10 @@ class ClusterFailoverTest {
         }
     }
 
-    /** The node leading {@code partition}, as the nodes report it, or -1. */
-    private static int leaderOf(BulwarkClient client, int partition, Iterable<Integer> nodes) {
-        for (int node : nodes) {
-            try {
-                for (NodeStatus.Replica r : client.status(node).partitions()) {
-                    if (r.partition() == partition && r.role().equals("LEADER")) {
-                        return node;
-                    }
-                }
-            } catch (RuntimeException e) {
-                // not answering: try the next
-            }
-        }
-        return -1;
-    }
-
-    /** True once every live node hosts exactly what the ring places on it and every partition leader has 3 voters. */
-    private static boolean placedAsRing(BulwarkClient client, PartitionTable table, List<Integer> live) {
-        try {
-            for (int node : live) {
-                Set<Integer> hosted = new TreeSet<>();
-                for (NodeStatus.Replica r : client.status(node).partitions()) {
-                    hosted.add(r.partition());
-                    if (r.role().equals("LEADER") && (r.voters().size() != 3 || !r.learners().isEmpty())) {
-                        return false;
-                    }
-                }
-                if (!hosted.equals(ClusterMembershipTest.hostedBy(table, node))) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
     @Test
     void theClusterReplacesAKilledNodeOnItsOwnEvenWhenTheKilledNodeWasDrivingPlacement() throws Exception {
         cluster = ProcessCluster.create(dir.resolve("cluster"), 4, PARTITIONS, 3, ProcessCluster.DEFAULT_JVM_ARGS,
                 List.of("--failure-timeout-ms", "3000"), System.out);
-        int recordPartition = Topology.partitionOf(ClusterRecord.KEY, PARTITIONS);
         try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (ClusterRecord.read(client) == null) {
@@ -97,33 +54,14 @@ class ClusterFailoverTest {
             load.start();
             assertThat(load.awaitWrites(100, 30_000)).isTrue();
 
-            int driver = leaderOf(client, recordPartition, List.of(1, 2, 3, 4));
-            assertThat(driver).as("some node leads partition " + recordPartition).isPositive();
+            int driver = ClusterChapter.placementDriver(client, List.of(1, 2, 3, 4), 10_000);
+            assertThat(driver).as("some node drives placement").isPositive();
             long killedAt = System.nanoTime();
             cluster.kill(driver);
             assertThat(load.awaitWrites(100, 30_000)).as("writes flow with node " + driver + " dead").isTrue();
 
-            List<Integer> live = new java.util.ArrayList<>(List.of(1, 2, 3, 4));
-            live.remove(Integer.valueOf(driver));
-            ClusterRecord record = null;
-            PartitionTable after = null;
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (true) {
-                try {
-                    record = ClusterRecord.read(client);
-                } catch (RuntimeException e) {
-                    record = null;
-                }
-                if (record != null && !record.moving()
-                        && record.to().members().stream().noneMatch(m -> m.id() == driver)) {
-                    after = record.to().placement();
-                    if (placedAsRing(client, after, live)) {
-                        break;
-                    }
-                }
-                assertThat(System.nanoTime() - deadline).as("node " + driver + " replaced; record " + record).isNegative();
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
-            }
+            ClusterRecord record = ClusterChapter.awaitReplaced(client, driver, 120_000);
+            assertThat(record).as("node " + driver + " replaced, every survivor hosting its ring placement").isNotNull();
             long replacedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
             assertThat(record.reason()).contains("node " + driver + " failed");
             assertThat(record.by()).isNotEqualTo("node " + driver);

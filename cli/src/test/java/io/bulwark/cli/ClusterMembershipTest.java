@@ -35,8 +35,7 @@ class ClusterMembershipTest {
         }
     }
 
-    /** The partitions the ring places on {@code node}. */
-    static Set<Integer> hostedBy(PartitionTable table, int node) {
+    private static Set<Integer> hostedBy(PartitionTable table, int node) {
         Set<Integer> hosted = new TreeSet<>();
         for (int p = 0; p < table.partitions(); p++) {
             int pp = p;

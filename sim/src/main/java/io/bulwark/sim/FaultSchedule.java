@@ -73,11 +73,13 @@ final class FaultSchedule {
     }
 
     private boolean settled(io.bulwark.paxos.Membership m) {
-        if (!m.learners().isEmpty() || m.voters().size() != sim.config.replicas()) {
-            return false;
-        }
+        return m.learners().isEmpty() && m.voters().size() == sim.config.replicas() && noneAtRisk(-1);
+    }
+
+    /** True if no replica but {@code except} may hold less than it acknowledged (wiped or bit-flipped). */
+    private boolean noneAtRisk(int except) {
         for (SimNode n : sim.nodes.values()) {
-            if (n.storageAtRisk()) {
+            if (n.id != except && n.storageAtRisk()) {
                 return false;
             }
         }
@@ -90,10 +92,7 @@ final class FaultSchedule {
         if (leader != null) {
             io.bulwark.paxos.Replica r = leader.replica();
             io.bulwark.paxos.Membership m = r.membership();
-            boolean others = true;
-            for (SimNode n : sim.nodes.values()) {
-                others &= n.id == in || !n.storageAtRisk();
-            }
+            boolean others = noneAtRisk(in);
             if (!m.contains(in)) {
                 if (others && m.learners().isEmpty()) {
                     r.proposeMembership(m.withLearner(in, incarnation));

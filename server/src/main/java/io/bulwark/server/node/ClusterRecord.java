@@ -63,6 +63,14 @@ public record ClusterRecord(long version, boolean moving, String by, String reas
         return new ClusterRecord(version + 1, false, mover, reason, "done", to, to);
     }
 
+    /**
+     * True if the cluster is settled at a definition other than {@code copy}: a node's or a directory's copy that
+     * missed a change (a failed node replaced, or a push that did not reach it) should be replaced by {@link #to}.
+     */
+    public boolean supersedes(ClusterSpec copy) {
+        return !moving && !to.equals(copy);
+    }
+
     /** The stored form: a few header lines, then both definitions in their file form. */
     public byte[] encode() {
         StringBuilder b = new StringBuilder();

@@ -120,7 +120,7 @@ final class PlacementDriver extends NodeDaemon {
             state = "removed from the cluster: " + r;
             return;
         }
-        if (r != null && !r.moving() && !r.to().equals(local)) {
+        if (r != null && r.supersedes(local)) {
             // Watching the record: a node that was down when a change was pushed to every node learns it here.
             LOG.log(System.Logger.Level.INFO, "node " + nodeId + ": taking the cluster's recorded definition: " + r);
             adopt.accept(r.to());

@@ -210,7 +210,7 @@ public final class ProcessCluster implements AutoCloseable {
         try (io.bulwark.client.BulwarkClient c = io.bulwark.client.BulwarkClient.connect(clientOptions())) {
             r = ClusterRecord.read(c);
         }
-        if (r != null && !r.moving() && !r.to().equals(spec)) {
+        if (r != null && r.supersedes(spec)) {
             say("the cluster's definition changed since this directory recorded it: " + r);
             spec = r.to();
             spec.write(dir.resolve(ClusterSpec.FILE_NAME));
