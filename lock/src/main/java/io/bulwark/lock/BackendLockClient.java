@@ -6,9 +6,16 @@ import io.bulwark.lock.spi.OwnerId;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,6 +30,8 @@ final class BackendLockClient implements LockClient {
     final Clock clock;
     final LockClientOptions options;
     final LockMetrics metrics;
+    /** Where user code runs: onLost callbacks and completions of the futures handed to callers. */
+    final Executor callbacks;
     private final String clientId;
     private final AtomicLong sequence = new AtomicLong();
     private final Set<PendingAcquisition> pending = ConcurrentHashMap.newKeySet();
@@ -36,6 +45,22 @@ final class BackendLockClient implements LockClient {
         this.options = options;
         this.clientId = options.clientId();
         this.metrics = new LockMetrics(options.meterRegistry(), clientId, pending, openGrants);
+        this.callbacks = options.callbackExecutor() != null ? options.callbackExecutor() : CallbackPool.INSTANCE;
+    }
+
+    /** The default callback executor: daemon threads, created on demand, gone after 30 s idle. */
+    private static final class CallbackPool {
+        static final Executor INSTANCE = create();
+
+        private static Executor create() {
+            AtomicInteger threads = new AtomicInteger();
+            return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                    task -> {
+                        Thread thread = new Thread(task, "bulwark-lock-callback-" + threads.incrementAndGet());
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+        }
     }
 
     @Override
@@ -45,7 +70,8 @@ final class BackendLockClient implements LockClient {
 
     @Override
     public LockLease acquire(String name, LockOptions options) throws InterruptedException {
-        return await(acquireAsync(name, options));
+        // The blocked caller is woken by the backend's answer directly: no hand-off to another thread.
+        return await(start(LockName.of(name), options, false));
     }
 
     @Override
@@ -55,12 +81,27 @@ final class BackendLockClient implements LockClient {
 
     @Override
     public CompletableFuture<LockLease> acquireAsync(String name, LockOptions options) {
-        return start(LockName.of(name), options, false);
+        CompletableFuture<LockLease> internal = start(LockName.of(name), options, false);
+        CompletableFuture<LockLease> external = new CompletableFuture<>();
+        // Cancelling the caller's future withdraws the request, as cancelling the internal one does.
+        external.whenComplete((lease, error) -> {
+            if (error instanceof CancellationException) {
+                internal.cancel(true);
+            }
+        });
+        internal.whenCompleteAsync((lease, error) -> {
+            if (error != null) {
+                external.completeExceptionally(unwrap(error));
+            } else if (!external.complete(lease) && lease != null) {
+                lease.closeAsync(); // cancelled after the grant: nobody will ever see this lease
+            }
+        }, callbacks);
+        return external;
     }
 
     @Override
     public CompletableFuture<LockInfo> describe(String name) {
-        return backend.describe(LockName.of(name));
+        return handOff(backend.describe(LockName.of(name)));
     }
 
     @Override
@@ -84,6 +125,26 @@ final class BackendLockClient implements LockClient {
     }
 
     // ---- package-private bookkeeping ----
+
+    /**
+     * {@code internal} completed on {@link #callbacks} instead of the backend's thread, for futures handed to
+     * callers, whose dependent actions may block.
+     */
+    <T> CompletableFuture<T> handOff(CompletableFuture<T> internal) {
+        CompletableFuture<T> external = new CompletableFuture<>();
+        internal.whenCompleteAsync((value, error) -> {
+            if (error != null) {
+                external.completeExceptionally(unwrap(error));
+            } else {
+                external.complete(value);
+            }
+        }, callbacks);
+        return external;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
 
     void pendingEnded(PendingAcquisition acquisition) {
         pending.remove(acquisition);

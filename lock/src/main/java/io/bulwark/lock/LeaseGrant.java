@@ -380,14 +380,25 @@ final class LeaseGrant {
         // A lost lease is the event operators need to see; a lease lost to its own client closing is routine.
         LOG.log(loss.exception().reason() == LockLostException.Reason.CLIENT_CLOSED ? System.Logger.Level.DEBUG
                 : System.Logger.Level.WARNING, () -> loss.exception().getMessage() + " [owner " + owner + "]");
-        for (Consumer<? super LockLostException> callback : loss.callbacks()) {
-            runCallback(callback, loss.exception());
+        if (!loss.callbacks().isEmpty()) {
+            // On the client's callback executor, in registration order: the loss may have been detected on a
+            // backend I/O thread or the shared timer thread, neither of which user code may hold up.
+            client.callbacks.execute(() -> {
+                for (Consumer<? super LockLostException> callback : loss.callbacks()) {
+                    runCallback(callback, loss.exception());
+                }
+            });
         }
         if (loss.releaseOnBackend()) {
             // The backend may still hold the lease for up to the safety margin (or until it expires, if
             // the client closed); give it back early. Best effort: it expires anyway.
             call(() -> client.backend.release(new ReleaseRequest(name, owner)));
         }
+    }
+
+    /** {@code internal} completed on the client's callback executor (see {@link BackendLockClient#handOff}). */
+    <T> CompletableFuture<T> handOff(CompletableFuture<T> internal) {
+        return client.handOff(internal);
     }
 
     private void runCallback(Consumer<? super LockLostException> callback, LockLostException exception) {

@@ -98,7 +98,8 @@ final class LeaseHandle implements LockLease {
     @Override
     public void close() {
         try {
-            closeAsync().join();
+            // The closing thread waits for the backend's answer itself: no hand-off to another thread.
+            closeInternal().join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException cause) {
                 throw cause;
@@ -109,6 +110,11 @@ final class LeaseHandle implements LockLease {
 
     @Override
     public CompletableFuture<Void> closeAsync() {
+        CompletableFuture<Void> done = closeInternal();
+        return done.isDone() ? done : grant.handOff(done);
+    }
+
+    private CompletableFuture<Void> closeInternal() {
         if (!closed.compareAndSet(false, true)) {
             return CompletableFuture.completedFuture(null);
         }

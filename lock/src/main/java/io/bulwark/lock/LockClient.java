@@ -27,9 +27,11 @@ import java.util.concurrent.CompletableFuture;
  * (tag {@code reason} = unavailable, not_held), {@code bulwark.lock.leases.lost} (tag {@code reason}) and
  * {@code bulwark.lock.leases.leaked}.
  *
- * <p>Futures returned by {@link #acquireAsync} may complete on a backend or timer thread, or on the thread
- * whose release granted the lock: do not block in their dependent actions (use the {@code ...Async}
- * variants with your executor for blocking work).
+ * <p>Threads: the blocking calls ({@link #acquire}, {@link #tryAcquire}, {@link LockLease#close()}) are woken
+ * by the backend's answer directly. Futures this client returns ({@link #acquireAsync}, {@link #describe},
+ * {@link LockLease#closeAsync()}) complete, and {@code onLost} callbacks run, on the client's callback
+ * executor ({@link LockClientOptions#callbackExecutor()}), never on a backend's I/O thread: their dependent
+ * actions may block, even on this client.
  *
  * <p>Thread-safe. Closing the client does not close the backend, which may serve other clients.
  */

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 
 /**
@@ -29,9 +30,15 @@ import java.util.regex.Pattern;
  *                       run 1% slow relative to the backend's, far beyond real quartz drift (~0.01%)
  *                       but not beyond VM pauses of the clock source
  * @param meterRegistry  where metrics are registered (see {@link LockClient} for the meter names)
+ * @param callbackExecutor where user code handed to the client runs: {@code onLost} callbacks and the
+ *                       completions of the futures it returns ({@code acquireAsync}, {@code closeAsync},
+ *                       {@code describe}), so they may block; {@code null} (the default) for a shared pool of
+ *                       daemon threads. Backends complete their own futures on their I/O threads, which user
+ *                       code must never occupy: a blocking call there could wait for an answer that only that
+ *                       thread can deliver.
  */
 public record LockClientOptions(String clientName, long instanceId, Duration safetyMargin, double clockDriftRate,
-                                MeterRegistry meterRegistry) {
+                                MeterRegistry meterRegistry, Executor callbackExecutor) {
 
     /** Fixed part of the safety margin unless set. */
     public static final Duration DEFAULT_SAFETY_MARGIN = Duration.ofMillis(5);
@@ -61,6 +68,12 @@ public record LockClientOptions(String clientName, long instanceId, Duration saf
         }
     }
 
+    /** Options with the default callback executor (a shared pool of daemon threads). */
+    public LockClientOptions(String clientName, long instanceId, Duration safetyMargin, double clockDriftRate,
+                             MeterRegistry meterRegistry) {
+        this(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry, null);
+    }
+
     /**
      * Defaults: name {@code "lock-client"}, a random instance id, 5 ms + 1% safety margin, and a private
      * {@link SimpleMeterRegistry} (metrics are recorded but exported nowhere until you pass your registry).
@@ -72,22 +85,30 @@ public record LockClientOptions(String clientName, long instanceId, Duration saf
 
     /** These options with another client name. */
     public LockClientOptions withClientName(String clientName) {
-        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry);
+        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry, callbackExecutor);
     }
 
     /** These options with another instance id (simulations derive it from their seed). */
     public LockClientOptions withInstanceId(long instanceId) {
-        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry);
+        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry, callbackExecutor);
     }
 
     /** These options with another safety margin: fixed part and clock drift rate. */
     public LockClientOptions withSafetyMargin(Duration safetyMargin, double clockDriftRate) {
-        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry);
+        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry, callbackExecutor);
     }
 
     /** These options recording metrics into {@code meterRegistry}. */
     public LockClientOptions withMeterRegistry(MeterRegistry meterRegistry) {
-        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry);
+        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry, callbackExecutor);
+    }
+
+    /**
+     * These options running callbacks and future completions on {@code executor} (for instance
+     * {@code Runnable::run} in a deterministic test, or an application's own pool); null for the default.
+     */
+    public LockClientOptions withCallbackExecutor(Executor executor) {
+        return new LockClientOptions(clientName, instanceId, safetyMargin, clockDriftRate, meterRegistry, executor);
     }
 
     /** The margin subtracted from a lease of {@code leaseNanos}: fixed part plus the drift allowance. */

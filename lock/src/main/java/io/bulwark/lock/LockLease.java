@@ -68,8 +68,9 @@ public interface LockLease extends AutoCloseable {
 
     /**
      * Registers {@code callback} to run once if the lease is lost (not when it is closed normally). If
-     * it has already been lost, runs it at once on the calling thread. Otherwise it runs on the timer or
-     * backend thread that detected the loss: keep it short and non-blocking.
+     * it has already been lost, runs it at once on the calling thread. Otherwise it runs on the client's
+     * callback executor ({@link LockClientOptions#callbackExecutor()}), after every other callback
+     * registered before it; it may block.
      */
     void onLost(Consumer<? super LockLostException> callback);
 

@@ -28,7 +28,9 @@ class LockClientVirtualTimeTest {
     private final DelayingBackend backend = new DelayingBackend(memory, timer);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final LockClient client = LockClient.create(backend,
-            LockClientOptions.defaults().withClientName("virtual").withMeterRegistry(registry));
+            LockClientOptions.defaults().withClientName("virtual").withMeterRegistry(registry)
+                    // Callbacks and future completions on the thread that advances the clock: deterministic.
+                    .withCallbackExecutor(Runnable::run));
 
     @AfterEach
     void close() {

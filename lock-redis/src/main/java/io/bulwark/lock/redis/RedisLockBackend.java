@@ -35,12 +35,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -87,8 +83,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * A failover can lose a grant and let a second holder in while the first still believes it holds; the
  * fencing token (checked by the protected resource) is what keeps that from corrupting data.
  *
- * <p>Thread-safe. Futures are completed on a backend-owned thread pool, never on Lettuce's I/O threads, so
- * callbacks may block.
+ * <p>Thread-safe. Futures complete on Lettuce's I/O threads, and the backend's own follow-up work (a waiter's
+ * claim, a withdrawal) runs there too, so completing an operation costs no thread hand-off; none of it blocks.
+ * Dependent actions must not block either: a blocking call to this backend from an I/O thread would wait for an
+ * answer only that thread can deliver. {@link io.bulwark.lock.LockClient} hands everything it gives to user code
+ * to its callback executor.
  */
 public final class RedisLockBackend implements LockBackend {
 
@@ -102,7 +101,6 @@ public final class RedisLockBackend implements LockBackend {
     private final RedisAsyncCommands<String, String> redis;
     private final LockScript script;
     private final WakeUps wakeUps;
-    private final ExecutorService completions;
     private final String publishCommand;
     /**
      * This instance's suffix of wake-up channels. Grants are published per lock name and backend instance, so
@@ -152,12 +150,6 @@ public final class RedisLockBackend implements LockBackend {
                 .socketOptions(SocketOptions.builder().connectTimeout(options.commandTimeout()).build())
                 .timeoutOptions(TimeoutOptions.enabled(options.commandTimeout()))
                 .build());
-        AtomicInteger threads = new AtomicInteger();
-        this.completions = Executors.newCachedThreadPool(task -> {
-            Thread thread = new Thread(task, "bulwark-lock-redis-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
         StatefulRedisConnection<String, String> connected = null;
         try {
             connected = client.connect();
@@ -172,7 +164,6 @@ public final class RedisLockBackend implements LockBackend {
             }
             client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
             resources.shutdown(0, 1, TimeUnit.SECONDS);
-            completions.shutdownNow();
             throw new BackendUnavailableException("cannot connect to Redis at " + options.redisUri() + ": " + e.getMessage(), e);
         }
     }
@@ -239,7 +230,7 @@ public final class RedisLockBackend implements LockBackend {
                 modeCode(mode), mode.kind().name(), Integer.toString(mode.permits()), Integer.toString(capacity),
                 Long.toString(micros(request.leaseNanos())), Long.toString(micros(request.waitNanos())),
                 Integer.toString(options.limits().maxWaitersPerLock()), wakeId);
-        replicated(reply).whenCompleteAsync((r, failure) -> {
+        replicated(reply).whenComplete((r, failure) -> {
             acquiring.remove(request.owner());
             if (failure != null) {
                 // The script may have run; withdraw whatever it left so a failed call leaves nothing behind.
@@ -267,7 +258,7 @@ public final class RedisLockBackend implements LockBackend {
                 answer.completeExceptionally(new BackendUnavailableException("Redis lock script queued a request "
                         + "for '" + request.name() + "' that asked not to wait; the request was withdrawn"));
             }
-        }, completions);
+        });
         return answer;
     }
 
@@ -290,14 +281,14 @@ public final class RedisLockBackend implements LockBackend {
         }
         long sentAt = timer.clock().nanoTime();
         return replicated(call(request.name(), "renew", request.owner(), Long.toString(micros(request.leaseNanos()))))
-                .handleAsync((r, failure) -> {
+                .handle((r, failure) -> {
                     if (failure != null) {
                         throw unavailable("renew '" + request.name() + "'", failure);
                     }
                     return (Long) r.get(0) == 1
                             ? new RenewOutcome.Renewed(request.leaseNanos(), sentAt)
                             : new RenewOutcome.NotHeld();
-                }, completions);
+                });
     }
 
     @Override
@@ -305,12 +296,12 @@ public final class RedisLockBackend implements LockBackend {
         if (closed) {
             return CompletableFuture.failedFuture(new BackendUnavailableException("Redis lock backend is closed"));
         }
-        return call(request.name(), "release", request.owner()).handleAsync((r, failure) -> {
+        return call(request.name(), "release", request.owner()).handle((r, failure) -> {
             if (failure != null) {
                 throw unavailable("release '" + request.name() + "'", failure);
             }
             return (Long) r.get(0) == 1 ? new ReleaseOutcome.Released() : new ReleaseOutcome.NotHeld();
-        }, completions);
+        });
     }
 
     @Override
@@ -326,7 +317,7 @@ public final class RedisLockBackend implements LockBackend {
             // From here on a wake-up for this request withdraws it again instead of completing it.
             waiter.withdrawn = true;
         }
-        return call(request.name(), "abandon", request.owner()).handleAsync((r, failure) -> {
+        return call(request.name(), "abandon", request.owner()).handle((r, failure) -> {
             // Answer the withdrawn request's own future so nothing dangles; the client has already decided.
             if (waiter != null) {
                 waiter.finish(new AcquireOutcome.NotGranted(), null);
@@ -336,7 +327,7 @@ public final class RedisLockBackend implements LockBackend {
                 throw unavailable("abandon '" + request.name() + "'", failure);
             }
             return null;
-        }, completions);
+        });
     }
 
     @Override
@@ -344,12 +335,12 @@ public final class RedisLockBackend implements LockBackend {
         if (closed) {
             return CompletableFuture.failedFuture(new BackendUnavailableException("Redis lock backend is closed"));
         }
-        return call(name, "describe", null).handleAsync((r, failure) -> {
+        return call(name, "describe", null).handle((r, failure) -> {
             if (failure != null) {
                 throw unavailable("describe '" + name + "'", failure);
             }
             return lockInfo(name, r);
-        }, completions);
+        });
     }
 
     /**
@@ -377,7 +368,6 @@ public final class RedisLockBackend implements LockBackend {
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
         resources.shutdown(0, 1, TimeUnit.SECONDS);
-        completions.shutdown();
     }
 
     // ---- script calls ----
@@ -575,18 +565,14 @@ public final class RedisLockBackend implements LockBackend {
             LOG.log(System.Logger.Level.WARNING, "ignoring a malformed lock wake-up message: " + message);
             return;
         }
-        try {
-            Waiter waiter = waiters.get(owner);
-            if (waiter != null) {
-                completions.execute(() -> waiter.onWakeUp(token, leaseMicros));
-                return;
-            }
-            LockName name = forgotten.remove(owner);
-            if (name != null) {
-                completions.execute(() -> giveUp(name, parseOwner(owner)));
-            }
-        } catch (RejectedExecutionException e) {
-            // Closed: close() withdraws every waiter itself.
+        Waiter waiter = waiters.get(owner);
+        if (waiter != null) {
+            waiter.onWakeUp(token, leaseMicros);
+            return;
+        }
+        LockName name = forgotten.remove(owner);
+        if (name != null) {
+            giveUp(name, parseOwner(owner));
         }
     }
 
@@ -672,12 +658,12 @@ public final class RedisLockBackend implements LockBackend {
             if (subscribing != null) {
                 // Subscribe, then re-check: a grant published before the subscription took effect is found by
                 // the claim, and one published after it by the notification.
-                subscribing.whenCompleteAsync((ok, failure) -> {
+                subscribing.whenComplete((ok, failure) -> {
                     if (failure != null) {
                         LOG.log(System.Logger.Level.DEBUG, "subscribing to " + channel + " failed, relying on retries: " + failure);
                     }
                     claim();
-                }, completions);
+                });
             }
         }
 
@@ -747,7 +733,7 @@ public final class RedisLockBackend implements LockBackend {
                 }
                 sentAt = timer.clock().nanoTime();
             }
-            replicated(call(request.name(), "claim", request.owner())).whenCompleteAsync((r, failure) -> {
+            replicated(call(request.name(), "claim", request.owner())).whenComplete((r, failure) -> {
                 if (failure != null) {
                     giveUp(request.name(), request.owner());
                     finish(null, unavailable("wait for '" + request.name() + "'", failure));
@@ -762,7 +748,7 @@ public final class RedisLockBackend implements LockBackend {
                 } else {
                     afterQueuedClaim(sentAt, (Long) r.get(1));
                 }
-            }, completions);
+            });
         }
 
         private void afterQueuedClaim(long sentAt, long hintMicros) {
@@ -785,12 +771,12 @@ public final class RedisLockBackend implements LockBackend {
             }
             if (giveUp) {
                 // The wait is over and the server still lists the request: withdraw it, then say no.
-                call(request.name(), "abandon", request.owner()).whenCompleteAsync((r, f) -> {
+                call(request.name(), "abandon", request.owner()).whenComplete((r, f) -> {
                     if (f != null) {
                         remember(request.name(), request.owner());
                     }
                     finish(new AcquireOutcome.NotGranted(), null);
-                }, completions);
+                });
             } else if (again) {
                 claim();
             }

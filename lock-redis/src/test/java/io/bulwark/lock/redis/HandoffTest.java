@@ -195,6 +195,42 @@ class HandoffTest {
         }
     }
 
+    /**
+     * The backend completes its futures on Lettuce's I/O threads; the client hands every future it returns and
+     * every onLost callback to its callback executor. So user code that blocks on the same backend from a
+     * dependent action (closing the lease, acquiring again) works instead of waiting for an answer only the
+     * occupied I/O thread could deliver.
+     */
+    @Test
+    void userCodeThatBlocksInCallbacksNeverHoldsUpTheBackendsThreads() throws Exception {
+        LockClient client = LockClient.create(quietBackend(), LockClientOptions.defaults().withClientName("blocking"));
+        closeAfter.add(client);
+        LockOptions options = LockOptions.exclusive().withWaitTimeout(DEADLINE);
+        CompletableFuture<String> chain = client.acquireAsync(NAME.value(), options).thenApply(lease -> {
+            String thread = Thread.currentThread().getName();
+            lease.close(); // blocks until Redis confirms the release
+            try (LockLease again = client.acquire(NAME.value(), options)) { // blocks until granted
+                return thread + " token " + again.fencingToken();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(await(chain)).startsWith("bulwark-lock-callback-");
+
+        // A renewal refused by Redis (the lease was deleted under it) reports the loss on the callback executor.
+        LockLease lease = client.acquire(NAME.value(), options.withLeaseTime(Duration.ofSeconds(3)));
+        CompletableFuture<String> lostOn = new CompletableFuture<>();
+        lease.onLost(lost -> {
+            try (LockLease next = client.acquire(NAME.value(), options)) { // blocking, from the callback
+                lostOn.complete(Thread.currentThread().getName() + " " + lost.reason() + " then " + next.fencingToken());
+            } catch (Exception e) {
+                lostOn.completeExceptionally(e);
+            }
+        });
+        adminConnection.sync().del(adminConnection.sync().keys(prefix + "*").toArray(String[]::new));
+        assertThat(await(lostOn)).startsWith("bulwark-lock-callback-").contains("RENEWAL_REJECTED");
+    }
+
     private LockInfo describeQuietly(RedisLockBackend backend) {
         try {
             return describe(backend);
