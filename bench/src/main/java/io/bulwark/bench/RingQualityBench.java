@@ -98,6 +98,16 @@ public final class RingQualityBench {
                 boundedKeys, bounded.maxLoad(), cap, bounded.maxLoad() <= cap ? "within cap" : "ABOVE CAP");
 
         out.println();
+        out.println("Partition tables: a fourth node joins three (replicas moved / the newcomer's share)");
+        List<io.bulwark.bench.kv.KvBench.Movement> tables = List.of(io.bulwark.bench.kv.KvBench.movement(16, 3),
+                io.bulwark.bench.kv.KvBench.movement(64, 3));
+        for (io.bulwark.bench.kv.KvBench.Movement m : tables) {
+            out.printf(Locale.ROOT, "  %d partitions x %d: planned (the cluster) %d = %.2fx; recomputed from the ring %d = %.2fx;"
+                    + " share %.0f%n", m.partitions(), m.replicationFactor(), m.replicasMoved(), m.ratioToIdeal(),
+                    m.ringOnlyReplicas(), m.ringOnlyReplicas() / m.idealReplicas(), m.idealReplicas());
+        }
+
+        out.println();
         out.println("Goals (issue 2, section 3)");
         row(out, "balance at 100 nodes (peak/mean)", "<= 1.05", String.format(Locale.ROOT, "%.4f", ringPeak),
                 ringPeak <= 1.05);
@@ -111,6 +121,11 @@ public final class RingQualityBench {
                 remove.ratio <= 1.05);
         row(out, "keys moved between nodes that stayed", "0", Long.toString(add.betweenStayers + remove.betweenStayers),
                 add.betweenStayers + remove.betweenStayers == 0);
+        out.println("Goal (issue 5): adding a fourth node moves <= 1.1x the ideal share");
+        for (io.bulwark.bench.kv.KvBench.Movement m : tables) {
+            row(out, "fourth node, " + m.partitions() + " partitions", "<= 1.1x",
+                    String.format(Locale.ROOT, "%.2fx", m.ratioToIdeal()), m.ratioToIdeal() <= 1.1);
+        }
         out.flush();
         return 0;
     }

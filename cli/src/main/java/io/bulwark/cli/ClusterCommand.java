@@ -197,7 +197,7 @@ final class ClusterCommand implements Runnable {
     }
 
     @Command(name = "leave", mixinStandardHelpOptions = true,
-            description = {"Remove a node from the local cluster: move its replicas to the nodes the ring now names,",
+            description = {"Remove a node from the local cluster: move its replicas to the nodes below their share,",
                 "one partition at a time, then stop it (its data directory stays)."})
     static final class Leave implements Callable<Integer> {
         @Mixin

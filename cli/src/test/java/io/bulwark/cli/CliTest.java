@@ -30,7 +30,7 @@ class CliTest {
         assertThat(r.out()).contains("demo: 15 checks passed, 0 failed").doesNotContain("FAIL");
         assertThat(r.out()).contains("13. Consensus", "no violations", "broken replica 1", "caught at seed");
         assertThat(r.out()).contains("14. The cluster", "writes resumed: yes", "caught up with the leaders",
-                "exactly the ring's plan: yes", "lost: 0, violations: 0", "is refused and stores nothing: yes");
+                "exactly the planned moves: yes", "lost: 0, violations: 0", "is refused and stores nothing: yes");
         assertThat(r.out()).contains("15. Transactions", "is caught by the checkers: yes", "transfers resumed: yes",
                 "serializable, total 16000 conserved");
         assertThat(r.code()).isZero();

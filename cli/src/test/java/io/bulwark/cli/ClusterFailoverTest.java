@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Failure detection and automatic re-placement on real processes: in a 4-node cluster (replication factor 3)
  * the node driving placement — the leader of the partition holding the cluster's record — is killed with
  * {@code kill -9} under a checked workload. Another node takes over driving, declares the dead node failed after
- * the failure timeout, and moves its replicas to the nodes the ring now names, with no operator involved; the
+ * the failure timeout, and moves its replicas to the nodes below their share, with no operator involved; the
  * history stays linearizable with every acknowledged write present. Restarted, the replaced node knows it is no
  * longer a member.
  */
@@ -61,7 +61,7 @@ class ClusterFailoverTest {
             assertThat(load.awaitWrites(100, 30_000)).as("writes flow with node " + driver + " dead").isTrue();
 
             ClusterRecord record = ClusterChapter.awaitReplaced(client, driver, 120_000);
-            assertThat(record).as("node " + driver + " replaced, every survivor hosting its ring placement").isNotNull();
+            assertThat(record).as("node " + driver + " replaced, every survivor hosting its planned placement").isNotNull();
             long replacedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
             assertThat(record.reason()).contains("node " + driver + " failed");
             assertThat(record.by()).isNotEqualTo("node " + driver);

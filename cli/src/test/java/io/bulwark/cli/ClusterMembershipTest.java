@@ -65,18 +65,19 @@ class ClusterMembershipTest {
     }
 
     @Test
-    void aNodeJoinsAndADeadOneIsRemovedUnderLoadMovingOnlyWhatTheRingMoves() throws Exception {
+    void aNodeJoinsAndADeadOneIsRemovedUnderLoadMovingOnlyThePlannedReplicas() throws Exception {
         cluster = ProcessCluster.create(dir.resolve("cluster"), 3, 8, 3, ProcessCluster.DEFAULT_JVM_ARGS, System.out);
-        PartitionTable three = cluster.spec().placement();
+        PartitionTable three = cluster.spec().table();
         try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             ClusterWorkload load = new ClusterWorkload(client, 4, 8, 5);
             load.start();
             assertThat(load.awaitWrites(100, 30_000)).isTrue();
 
             Rebalancer.Result joined = cluster.join();
-            PartitionTable four = cluster.spec().placement();
+            PartitionTable four = cluster.spec().table();
             assertThat(joined.partitionsMoved()).isEqualTo(three.diff(four).size());
-            assertThat(joined.replicasAdded()).isEqualTo(hostedBy(four, 4).size());
+            assertThat(joined.replicasAdded()).isEqualTo(hostedBy(four, 4).size())
+                    .as("the newcomer's share of 8 x 3 replicas, and nothing more").isEqualTo(8 * 3 / 4);
             try (BulwarkClient fresh = BulwarkClient.connect(cluster.clientOptions())) {
                 assertThat(hostedNow(fresh, 4)).isEqualTo(hostedBy(four, 4));
                 for (int node = 1; node <= 3; node++) {
@@ -89,7 +90,7 @@ class ClusterMembershipTest {
             cluster.kill(1);
             assertThat(load.awaitWrites(100, 30_000)).as("writes flow with node 1 dead").isTrue();
             Rebalancer.Result left = cluster.leave(1);
-            PartitionTable after = cluster.spec().placement();
+            PartitionTable after = cluster.spec().table();
             assertThat(left.partitionsMoved()).isEqualTo(four.diff(after).size());
             try (BulwarkClient fresh = BulwarkClient.connect(cluster.clientOptions())) {
                 for (int node = 2; node <= 4; node++) {

@@ -57,6 +57,11 @@ public final class BulwarkClient implements AutoCloseable {
 
     /** Largest value, in bytes. */
     public static final int MAX_VALUE_BYTES = 60 << 10;
+    /**
+     * Largest value of a reserved key (the cluster's own records, written through {@link ClusterAdmin}): the
+     * cluster record holds two definitions with the placement of every partition, up to 4,096 of them.
+     */
+    public static final int MAX_RESERVED_VALUE_BYTES = 1 << 20;
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** How often request deadlines are checked: an attempt's timeout is honoured to within this. */
@@ -218,7 +223,7 @@ public final class BulwarkClient implements AutoCloseable {
 
     /** Compare-and-set without the reserved-key check: for the cluster's own records ({@link ClusterAdmin}). */
     CompletableFuture<Boolean> compareAndSetAnyAsync(byte[] key, byte[] expected, byte[] value) {
-        checkValue(value);
+        checkValue(value, isReserved(key) ? MAX_RESERVED_VALUE_BYTES : MAX_VALUE_BYTES);
         KvCommand.CompareAndSet cas = checked(() -> KvCommand.compareAndSet(key, expected, value));
         return kv(topology.partitionOf(key), true, cas.encode()).thenApply(r -> ((KvResult.CasOutcome) r).succeeded());
     }
@@ -773,11 +778,15 @@ public final class BulwarkClient implements AutoCloseable {
     }
 
     private static void checkValue(byte[] value) {
+        checkValue(value, MAX_VALUE_BYTES);
+    }
+
+    private static void checkValue(byte[] value, int limit) {
         if (value == null) {
             throw new InvalidRequestException("value must not be null (use delete to remove a key)");
         }
-        if (value.length > MAX_VALUE_BYTES) {
-            throw new InvalidRequestException("value of " + value.length + " bytes exceeds " + MAX_VALUE_BYTES);
+        if (value.length > limit) {
+            throw new InvalidRequestException("value of " + value.length + " bytes exceeds " + limit);
         }
     }
 

@@ -18,6 +18,14 @@ import java.util.List;
  * {@code ceil((1 + epsilon) * partitions * rf * weight / totalWeight)}, which evens out small
  * partition counts at the cost of extra movement on change.
  *
+ * <p>A table computed from the ring alone cannot both stay even and move the least on every change: with
+ * few partitions per node the ring's arcs are uneven (a fourth node among three with 16 partitions takes 15
+ * replicas where its share is 12). A <em>planned</em> table is kept instead of recomputed: it starts as the
+ * ring's placement, each change derives the next table from the current one ({@link #rebalancedOnto}:
+ * replicas stay unless their node left or a node is above its share, and exactly the replicas that bring
+ * every node to its share move), and the table is stored and read back ({@link #of(HashRing, int, int,
+ * List)}) rather than recomputed.
+ *
  * <p>Immutable and thread-safe.
  */
 public final class PartitionTable {
@@ -29,14 +37,17 @@ public final class PartitionTable {
     private final int partitions;
     private final int replicationFactor;
     private final double epsilon;
+    /** True if the replica sets were given or planned, not computed from the ring. */
+    private final boolean planned;
     /** {@code replicas[p * rf + r]} is the r-th replica of partition p. */
     private final Node[] replicas;
 
-    private PartitionTable(HashRing ring, int partitions, int rf, double epsilon, Node[] replicas) {
+    private PartitionTable(HashRing ring, int partitions, int rf, double epsilon, boolean planned, Node[] replicas) {
         this.ring = ring;
         this.partitions = partitions;
         this.replicationFactor = rf;
         this.epsilon = epsilon;
+        this.planned = planned;
         this.replicas = replicas;
     }
 
@@ -54,7 +65,7 @@ public final class PartitionTable {
             ring.replicas(ring.hasher().hash((long) p), buf, replicationFactor);
             System.arraycopy(buf, 0, out, p * replicationFactor, replicationFactor);
         }
-        return new PartitionTable(ring, partitions, replicationFactor, 0, out);
+        return new PartitionTable(ring, partitions, replicationFactor, 0, false, out);
     }
 
     /**
@@ -106,7 +117,60 @@ public final class PartitionTable {
                 out[p * rf + r] = ring.nodeAt(chosen[r]);
             }
         }
-        return new PartitionTable(ring, partitions, rf, epsilon, out);
+        return new PartitionTable(ring, partitions, rf, epsilon, false, out);
+    }
+
+    /**
+     * A table with the given replica sets (a stored table read back): {@code replicaIds.get(p)} lists partition
+     * p's replicas by node id, primary first.
+     *
+     * @throws IllegalArgumentException if there is not one set per partition, a set does not have
+     *                                  {@code replicationFactor} distinct nodes, or names a node not in the ring
+     */
+    public static PartitionTable of(HashRing ring, int partitions, int replicationFactor, List<List<String>> replicaIds) {
+        check(ring, partitions, replicationFactor);
+        if (replicaIds == null || replicaIds.size() != partitions) {
+            throw new IllegalArgumentException("expected replica sets for " + partitions + " partitions, got "
+                    + (replicaIds == null ? "none" : replicaIds.size()));
+        }
+        Node[] out = new Node[partitions * replicationFactor];
+        for (int p = 0; p < partitions; p++) {
+            List<String> ids = replicaIds.get(p);
+            if (ids == null || ids.size() != replicationFactor || ids.stream().distinct().count() != replicationFactor) {
+                throw new IllegalArgumentException("partition " + p + " needs " + replicationFactor
+                        + " distinct nodes, has " + ids);
+            }
+            for (int r = 0; r < replicationFactor; r++) {
+                String id = ids.get(r);
+                int partition = p;
+                Node node = ring.node(id).orElseThrow(() -> new IllegalArgumentException("partition " + partition
+                        + " names node '" + id + "', which is not among the nodes "
+                        + ring.nodes().stream().map(Node::id).toList()));
+                out[p * replicationFactor + r] = node;
+            }
+        }
+        return new PartitionTable(ring, partitions, replicationFactor, 0, true, out);
+    }
+
+    /**
+     * The table for the nodes of {@code next} that moves the fewest replicas from this one (see the class
+     * comment and {@link TablePlanner}). Replicas on nodes that are still present stay unless their node is
+     * above its share; replicas of nodes that left go, in their position, to nodes the ring prefers for that
+     * partition; then single replicas move from nodes above their share to nodes below it until every node
+     * holds its share ({@code partitions * rf * weight / totalWeight}, rounded), keeping zone spread. Adding
+     * a node thus moves exactly its share to it, and removing one moves exactly its replicas.
+     *
+     * @throws NotEnoughNodesException if {@code next} has fewer nodes than the replication factor
+     * @throws EmptyRingException       if {@code next} has no nodes
+     */
+    public PartitionTable rebalancedOnto(HashRing next) {
+        check(next, partitions, replicationFactor);
+        return new PartitionTable(next, partitions, replicationFactor, 0, true, TablePlanner.plan(this, next));
+    }
+
+    /** Whether the replica sets were planned or given ({@link #rebalancedOnto}, {@link #of(HashRing, int, int, List)}). */
+    public boolean isPlanned() {
+        return planned;
     }
 
     private static boolean contains(int[] chosen, int k, int o) {
@@ -259,18 +323,23 @@ public final class PartitionTable {
         return partition;
     }
 
-    /** Digest of the ring's fingerprint and this table's settings. */
+    /** Digest of the ring's fingerprint and this table's settings (and, if planned, its replica sets). */
     public long fingerprint() {
         long h = ring.fingerprint();
         h = HashRing.mix64(h ^ partitions);
         h = HashRing.mix64(h ^ replicationFactor);
         h = HashRing.mix64(h ^ Double.doubleToLongBits(epsilon));
+        if (planned) {
+            for (Node node : replicas) {
+                h = HashRing.mix64(h ^ node.id().hashCode());
+            }
+        }
         return h;
     }
 
     @Override
     public String toString() {
         return "PartitionTable{partitions=" + partitions + ", rf=" + replicationFactor
-                + (isBounded() ? ", epsilon=" + epsilon : "") + ", ring=" + ring + "}";
+                + (isBounded() ? ", epsilon=" + epsilon : "") + (planned ? ", planned" : "") + ", ring=" + ring + "}";
     }
 }

@@ -3,7 +3,9 @@ package io.bulwark.bench.kv;
 import io.bulwark.ring.HashRing;
 import io.bulwark.ring.Node;
 import io.bulwark.ring.PartitionMove;
+import io.bulwark.client.protocol.Topology;
 import io.bulwark.ring.PartitionTable;
+import io.bulwark.server.node.ClusterSpec;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -36,8 +38,12 @@ public final class KvBench {
         }
     }
 
-    /** Partitions moved when a fourth node joins three, against the ideal share. */
-    public record Movement(int partitions, int replicationFactor, int replicasMoved, double idealReplicas) {
+    /**
+     * Replicas moved when a fourth node joins three, against the ideal share; {@code ringOnlyReplicas}: what
+     * recomputing the ring's placement would move instead.
+     */
+    public record Movement(int partitions, int replicationFactor, int replicasMoved, int ringOnlyReplicas,
+                           double idealReplicas) {
         public double ratioToIdeal() {
             return replicasMoved / idealReplicas;
         }
@@ -73,11 +79,13 @@ public final class KvBench {
                         + " acknowledged write sent after the kill):%n  etcd:    %s%n  bulwark: %s%n",
                         etcdFailover.summary(), bulwarkFailover.summary()));
             }
-            b.append(String.format(Locale.ROOT, "%nadding a fourth node to three (ring placement, replicas that move):%n"));
+            b.append(String.format(Locale.ROOT, "%nadding a fourth node to three (the cluster's planned placement,"
+                    + " replicas that move):%n"));
             for (Movement m : movement) {
                 b.append(String.format(Locale.ROOT, "  %d partitions x %d replicas: %d moved, ideal %.1f -> %.2fx the"
-                        + " ideal share%n", m.partitions(), m.replicationFactor(), m.replicasMoved(), m.idealReplicas(),
-                        m.ratioToIdeal()));
+                        + " ideal share (recomputing the ring's placement instead: %d, %.2fx)%n", m.partitions(),
+                        m.replicationFactor(), m.replicasMoved(), m.idealReplicas(), m.ratioToIdeal(),
+                        m.ringOnlyReplicas(), m.ringOnlyReplicas() / m.idealReplicas()));
             }
             return b.toString();
         }
@@ -143,19 +151,28 @@ public final class KvBench {
     }
 
     /**
-     * Replicas that move when node 4 joins nodes 1-3 under the cluster's placement ({@link PartitionTable} on
-     * a default ring, node ids as the server names them). The ideal: the newcomer takes its fair share,
-     * {@code partitions x rf / 4} replicas, and nothing else moves.
+     * Replicas that move when node 4 joins nodes 1-3, as the cluster plans it ({@link ClusterSpec#withMembers}:
+     * the stored placement rebalanced onto the new members), beside what recomputing the ring's placement would
+     * move. The ideal: the newcomer takes its fair share, {@code partitions x rf / 4} replicas, and nothing else
+     * moves.
      */
-    static Movement movement(int partitions, int rf) {
-        PartitionTable before = PartitionTable.of(HashRing.of(List.of(Node.of("1"), Node.of("2"), Node.of("3"))),
-                partitions, rf);
-        PartitionTable after = PartitionTable.of(HashRing.of(List.of(Node.of("1"), Node.of("2"), Node.of("3"),
-                Node.of("4"))), partitions, rf);
+    public static Movement movement(int partitions, int rf) {
+        List<Topology.Member> members = new java.util.ArrayList<>();
+        for (int id = 1; id <= 4; id++) {
+            members.add(new Topology.Member(id, "127.0.0.1", 7100 + id, 7200 + id, ""));
+        }
+        ClusterSpec three = new ClusterSpec(partitions, rf, members.subList(0, 3));
+        ClusterSpec four = three.withMembers(members);
+        ClusterSpec ringOnly = new ClusterSpec(partitions, rf, members);
+        return new Movement(partitions, rf, added(three.table(), four.table()), added(three.table(), ringOnly.table()),
+                partitions * (double) rf / 4);
+    }
+
+    private static int added(PartitionTable before, PartitionTable after) {
         int moved = 0;
         for (PartitionMove m : before.diff(after)) {
             moved += m.added().size();
         }
-        return new Movement(partitions, rf, moved, partitions * (double) rf / 4);
+        return moved;
     }
 }

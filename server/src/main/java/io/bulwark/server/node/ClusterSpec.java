@@ -15,21 +15,32 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The definition of a cluster: its members (id, address, zone), which change as nodes join and leave, and
- * the number of partitions and the replication factor, which are fixed at creation. Partition {@code p} is placed on the replica set the ring
- * ({@link PartitionTable}) gives it, zones first when zones are set, so every node and client that holds
- * the same spec computes the same placement.
+ * The definition of a cluster: its members (id, address, zone), which change as nodes join and leave, the
+ * number of partitions and the replication factor, which are fixed at creation, and the placement: the
+ * replica set of every partition, primary first.
+ *
+ * <p>The placement is part of the definition, not recomputed from the members: a new cluster starts with the
+ * ring's placement ({@link PartitionTable#of(HashRing, int, int)}, zones first when zones are set), and every
+ * change of members derives the next placement from the current one ({@link #withMembers}, through
+ * {@link PartitionTable#rebalancedOnto}), which moves exactly the replicas that bring every node to its share:
+ * a joining node receives its share and nothing else moves, a leaving node's replicas go to the nodes below
+ * their share. (Recomputing from the ring would move more with few partitions per node, where the ring's arcs
+ * are uneven: a fourth node among three with 16 partitions would take 15 replicas where its share is 12.)
+ * Every node and client that holds the same spec therefore has the same placement.
  *
  * <p>Stored as a small text file ({@code cluster.conf}):
  * <pre>
  * partitions=16
  * replication-factor=3
  * node.1=127.0.0.1:7101:7201:zone-a   # id = host:client-port:peer-port[:zone]
+ * placement.0=1,2,3                   # partition = replica node ids, primary first
  * </pre>
+ * A file without {@code placement} lines (written by hand, or by an earlier version) has the ring's placement.
  *
  * <p>Immutable.
  */
-public record ClusterSpec(int partitions, int replicationFactor, List<Topology.Member> members) {
+public record ClusterSpec(int partitions, int replicationFactor, List<Topology.Member> members,
+                          List<List<Integer>> placement) {
 
     public static final String FILE_NAME = "cluster.conf";
     public static final int MAX_PARTITIONS = 4_096;
@@ -55,6 +66,70 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
                 throw new IllegalArgumentException("node id " + m.id() + " appears twice");
             }
         }
+        placement = placement == null ? ids(PartitionTable.of(ring(members), partitions, replicationFactor))
+                : checkedPlacement(placement, partitions, replicationFactor, ids);
+    }
+
+    /** A new cluster's definition: the ring's placement of {@code members}. */
+    public ClusterSpec(int partitions, int replicationFactor, List<Topology.Member> members) {
+        this(partitions, replicationFactor, members, null);
+    }
+
+    /**
+     * The definition after a change of members (nodes joining, leaving or replaced): the same partitions and
+     * replication factor, and the placement derived from this one that moves the fewest replicas
+     * ({@link PartitionTable#rebalancedOnto}).
+     *
+     * @throws IllegalArgumentException if the members are invalid or fewer than the replication factor
+     */
+    public ClusterSpec withMembers(List<Topology.Member> nextMembers) {
+        if (nextMembers.size() < replicationFactor) {
+            throw new IllegalArgumentException("replication factor " + replicationFactor + " needs at least that many"
+                    + " members; the change would leave " + nextMembers.size());
+        }
+        ClusterSpec shape = new ClusterSpec(partitions, replicationFactor, nextMembers); // validates the members
+        return new ClusterSpec(partitions, replicationFactor, shape.members(),
+                ids(table().rebalancedOnto(ring(shape.members()))));
+    }
+
+    private static HashRing ring(List<Topology.Member> members) {
+        List<Node> nodes = new ArrayList<>();
+        for (Topology.Member m : members) {
+            nodes.add(m.zone().isEmpty() ? Node.of(String.valueOf(m.id())) : Node.of(String.valueOf(m.id()), 1.0, m.zone()));
+        }
+        return HashRing.of(nodes);
+    }
+
+    private static List<List<Integer>> ids(PartitionTable table) {
+        List<List<Integer>> out = new ArrayList<>(table.partitions());
+        for (int p = 0; p < table.partitions(); p++) {
+            out.add(table.replicas(p).stream().map(n -> Integer.parseInt(n.id())).toList());
+        }
+        return List.copyOf(out);
+    }
+
+    private static List<List<Integer>> checkedPlacement(List<List<Integer>> placement, int partitions, int rf,
+                                                        Set<Integer> members) {
+        if (placement.size() != partitions) {
+            throw new IllegalArgumentException("the placement lists " + placement.size() + " partitions, the cluster has "
+                    + partitions);
+        }
+        List<List<Integer>> out = new ArrayList<>(partitions);
+        for (int p = 0; p < partitions; p++) {
+            List<Integer> set = placement.get(p);
+            if (set == null || set.size() != rf || new HashSet<>(set).size() != rf) {
+                throw new IllegalArgumentException("partition " + p + " must be placed on " + rf + " distinct nodes, is on "
+                        + set);
+            }
+            for (int id : set) {
+                if (!members.contains(id)) {
+                    throw new IllegalArgumentException("partition " + p + " is placed on node " + id
+                            + ", which is not a member");
+                }
+            }
+            out.add(List.copyOf(set));
+        }
+        return List.copyOf(out);
     }
 
     /** The member with {@code id}. */
@@ -68,22 +143,21 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
                 + members.stream().map(Topology.Member::id).toList() + ")");
     }
 
-    /** The ring placement of every partition. */
-    public PartitionTable placement() {
-        List<Node> nodes = new ArrayList<>();
-        for (Topology.Member m : members) {
-            nodes.add(m.zone().isEmpty() ? Node.of(String.valueOf(m.id())) : Node.of(String.valueOf(m.id()), 1.0, m.zone()));
+    /** The placement of every partition as a table (for diffs and counts). */
+    public PartitionTable table() {
+        List<List<String>> ids = new ArrayList<>(partitions);
+        for (List<Integer> set : placement) {
+            ids.add(set.stream().map(String::valueOf).toList());
         }
-        return PartitionTable.of(HashRing.of(nodes), partitions, replicationFactor);
+        return PartitionTable.of(ring(members), partitions, replicationFactor, ids);
     }
 
     /** The routing table a client needs, with no leader hints. */
     public Topology topology() {
-        PartitionTable table = placement();
         int[][] replicas = new int[partitions][];
         int[] hints = new int[partitions];
         for (int p = 0; p < partitions; p++) {
-            replicas[p] = table.replicas(p).stream().mapToInt(n -> Integer.parseInt(n.id())).toArray();
+            replicas[p] = placement.get(p).stream().mapToInt(Integer::intValue).toArray();
             hints[p] = -1;
         }
         return new Topology(partitions, replicationFactor, members, replicas, hints);
@@ -102,6 +176,15 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
             }
             sb.append('\n');
         }
+        sb.append("# replicas of each partition, primary first; kept across changes, so only the replicas a change needs move\n");
+        for (int p = 0; p < partitions; p++) {
+            sb.append("placement.").append(p).append('=');
+            List<Integer> set = placement.get(p);
+            for (int r = 0; r < set.size(); r++) {
+                sb.append(r == 0 ? "" : ",").append(set.get(r));
+            }
+            sb.append('\n');
+        }
         return sb.toString();
     }
 
@@ -110,6 +193,7 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         int partitions = -1;
         int rf = -1;
         List<Topology.Member> members = new ArrayList<>();
+        java.util.Map<Integer, List<Integer>> placed = new java.util.TreeMap<>();
         int lineNo = 0;
         for (String raw : text.split("\n")) {
             lineNo++;
@@ -140,6 +224,15 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
                     }
                     members.add(new Topology.Member(id, parts[0], port(parts[1]), port(parts[2]),
                             parts.length == 4 ? parts[3] : ""));
+                } else if (key.startsWith("placement.")) {
+                    int p = Integer.parseInt(key.substring("placement.".length()));
+                    List<Integer> set = new ArrayList<>();
+                    for (String id : value.split(",")) {
+                        set.add(Integer.parseInt(id.strip()));
+                    }
+                    if (placed.put(p, set) != null) {
+                        throw new IllegalArgumentException("partition " + p + " is placed twice");
+                    }
                 } else {
                     throw new IllegalArgumentException("unknown key '" + key + "'");
                 }
@@ -150,7 +243,21 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         if (partitions < 0 || rf < 0) {
             throw new IllegalArgumentException("the cluster definition needs 'partitions' and 'replication-factor'");
         }
-        return new ClusterSpec(partitions, rf, members);
+        if (placed.isEmpty()) {
+            return new ClusterSpec(partitions, rf, members);
+        }
+        List<List<Integer>> placement = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            List<Integer> set = placed.get(p);
+            if (set == null) {
+                throw new IllegalArgumentException("the cluster definition places some partitions but not partition " + p);
+            }
+            placement.add(set);
+        }
+        if (placed.size() != partitions) {
+            throw new IllegalArgumentException("the cluster definition places partitions beyond the " + partitions + " it has");
+        }
+        return new ClusterSpec(partitions, rf, members, placement);
     }
 
     private static int port(String s) {

@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  *       (counted from when this driver took over, so a new driver gives everyone the whole timeout) is declared
  *       failed, and the driver moves the cluster to the definition without it — with {@link Rebalancer}, which
  *       claims the record first (one decision, even if two drivers overlap during a leadership change), then
- *       re-places the failed node's replicas on the nodes the ring now names, one voter at a time, through each
+ *       re-places the failed node's replicas on the nodes below their share ({@link ClusterSpec#withMembers}), one voter at a time, through each
  *       partition's own Paxos membership changes, while every partition keeps serving.</li>
  * </ol>
  * A failed node is only replaced when there are more members than the replication factor (otherwise there is
@@ -197,7 +197,7 @@ final class PlacementDriver extends NodeDaemon {
         List<Topology.Member> members = new ArrayList<>(current.members());
         int gone = failed;
         members.removeIf(m -> m.id() == gone);
-        ClusterSpec next = new ClusterSpec(current.partitions(), current.replicationFactor(), members);
+        ClusterSpec next = current.withMembers(members);
         LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": " + why + "; re-placing its replicas");
         state = "re-placing: " + why;
         move(current, next, why);

@@ -169,7 +169,7 @@ public final class ProcessCluster implements AutoCloseable {
         int id = spec.members().stream().mapToInt(Topology.Member::id).max().orElse(0) + 1;
         List<Topology.Member> members = new ArrayList<>(spec.members());
         members.add(new Topology.Member(id, "127.0.0.1", freePort(), freePort(), ""));
-        ClusterSpec next = new ClusterSpec(spec.partitions(), spec.replicationFactor(), members);
+        ClusterSpec next = spec.withMembers(members);
         Path joining = dir.resolve("cluster-next.conf");
         next.write(joining);
         launch(id, joining, true);
@@ -182,7 +182,7 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     /**
-     * Removes node {@code id}: {@link Rebalancer} moves its replicas to the nodes the ring now names, the
+     * Removes node {@code id}: {@link Rebalancer} moves its replicas to the nodes below their share, the
      * directory's definition is replaced, and the node's process is stopped (its data directory stays).
      */
     public Rebalancer.Result leave(int id) throws IOException, java.util.concurrent.TimeoutException,
@@ -191,7 +191,7 @@ public final class ProcessCluster implements AutoCloseable {
         spec.member(id);
         List<Topology.Member> members = new ArrayList<>(spec.members());
         members.removeIf(m -> m.id() == id);
-        ClusterSpec next = new ClusterSpec(spec.partitions(), spec.replicationFactor(), members);
+        ClusterSpec next = spec.withMembers(members);
         Rebalancer.Result r = Rebalancer.apply(spec, next, progress);
         next.write(dir.resolve(ClusterSpec.FILE_NAME));
         spec = next;

@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Moves a cluster from one definition to the next (a node joined or is leaving): only the partitions whose
- * ring placement changes move, one at a time, each by Paxos membership changes of its own group, one voter at a
+ * planned placement changes move ({@link ClusterSpec#withMembers}), one at a time, each by Paxos membership changes of its own group, one voter at a
  * time, so the partition keeps serving and never has fewer than its full replica count of voters:
  * <ol>
  *   <li>every node is given the new definition (so the newcomer's peers can reach it, and clients learn it);</li>
@@ -151,8 +151,8 @@ public final class Rebalancer {
         to.members().forEach(m -> everyone.put(m.id(), m));
         List<InetSocketAddress> seeds = new ArrayList<>();
         everyone.values().forEach(m -> seeds.add(m.clientAddress()));
-        List<PartitionMove> moves = from.placement().diff(to.placement());
-        say("moving " + moves.size() + " of " + to.partitions() + " partitions (the ring's plan), one at a time");
+        List<PartitionMove> moves = from.table().diff(to.table());
+        say("moving " + moves.size() + " of " + to.partitions() + " partitions (the planned placement), one at a time");
         int added = 0;
         int removed = 0;
         try (BulwarkClient bootstrap = BulwarkClient.connect(ClientOptions.of(seeds))) {

@@ -243,11 +243,11 @@ class BulwarkNodeTest {
         cluster = new LocalCluster(dir, 3, 4, 3);
         java.util.List<Topology.Member> members = new java.util.ArrayList<>(cluster.spec.members());
         members.add(new Topology.Member(4, "127.0.0.1", LocalCluster.freePort(), LocalCluster.freePort(), ""));
-        ClusterSpec four = new ClusterSpec(4, 3, members);
+        ClusterSpec four = cluster.spec.withMembers(members);
         BulwarkNode newcomer = BulwarkNode.start(NodeConfig.of(4, dir.resolve("node-4"), four).asJoining());
         cluster.nodes.put(4, newcomer);
         assertThat(newcomer.hostedPartitions()).isEmpty();
-        java.util.List<io.bulwark.ring.PartitionMove> moves = cluster.spec.placement().diff(four.placement());
+        java.util.List<io.bulwark.ring.PartitionMove> moves = cluster.spec.table().diff(four.table());
         int p = moves.get(0).partition();
         try (BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             client.put(b("before"), b("x"));
@@ -263,7 +263,7 @@ class BulwarkNodeTest {
         assertThat(r.partitionsMoved()).isEqualTo(moves.size());
         java.util.Set<Integer> expected = new java.util.TreeSet<>();
         for (int q = 0; q < 4; q++) {
-            if (four.placement().replicas(q).stream().anyMatch(n -> n.id().equals("4"))) {
+            if (four.table().replicas(q).stream().anyMatch(n -> n.id().equals("4"))) {
                 expected.add(q);
             }
         }

@@ -54,7 +54,7 @@ class RebalancerClaimTest {
 
             List<Topology.Member> more = new ArrayList<>(spec.members());
             more.add(new Topology.Member(9, "127.0.0.1", LocalCluster.freePort(), LocalCluster.freePort(), ""));
-            ClusterSpec elsewhere = new ClusterSpec(spec.partitions(), spec.replicationFactor(), more);
+            ClusterSpec elsewhere = spec.withMembers(more);
 
             // Someone else moved the cluster on: a change planned from the old definition is refused.
             ClusterRecord moved = new ClusterRecord(first.version() + 1, false, "test", "node 9 joined", "", elsewhere,
@@ -73,7 +73,7 @@ class RebalancerClaimTest {
 
             // The running change itself can be resumed (every group already has the members it plans) and finishes.
             Rebalancer.Result r = Rebalancer.apply(elsewhere, spec, null);
-            assertThat(r.partitionsMoved()).isEqualTo(elsewhere.placement().diff(spec.placement()).size());
+            assertThat(r.partitionsMoved()).isEqualTo(elsewhere.table().diff(spec.table()).size());
             ClusterRecord done = ClusterRecord.read(client);
             assertThat(done.moving()).isFalse();
             assertThat(done.to()).isEqualTo(spec);
@@ -92,7 +92,7 @@ class RebalancerClaimTest {
             // the record.
             List<Topology.Member> more = new ArrayList<>(spec.members());
             more.add(new Topology.Member(9, "127.0.0.1", LocalCluster.freePort(), LocalCluster.freePort(), "zone-x"));
-            ClusterSpec recorded = new ClusterSpec(spec.partitions(), spec.replicationFactor(), more);
+            ClusterSpec recorded = spec.withMembers(more);
             assertThat(ClusterRecord.replace(client, first, new ClusterRecord(first.version() + 1, false, "test",
                     "node 9 joined", "", recorded, recorded))).isTrue();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
