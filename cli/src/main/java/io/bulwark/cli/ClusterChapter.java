@@ -149,7 +149,7 @@ final class ClusterChapter {
     }
 
     /**
-     * Kills, for good, the node driving placement (the leader of the partition holding the cluster's record) and
+     * Kills, for good, the node driving placement (the leader of the metadata group, which holds the cluster's record) and
      * waits for the cluster to declare it failed and re-place its replicas by itself, under the running load.
      */
     private static boolean replacedOnItsOwn(PrintStream out, ProcessCluster cluster, BulwarkClient client,
@@ -158,7 +158,7 @@ final class ClusterChapter {
         new io.bulwark.client.ClusterAdmin(client).knowMembers(cluster.spec().members()); // the newcomer too
         int victim = placementDriver(client, members, 10_000);
         if (victim < 0) {
-            out.println("  no node leads the partition holding the cluster's record: NO");
+            out.println("  no node leads the metadata group, which holds the cluster's record: NO");
             return false;
         }
         long before = load.writesAcked();
@@ -176,11 +176,11 @@ final class ClusterChapter {
     }
 
     /**
-     * The node driving placement — the leader of the partition holding the cluster's record — among
+     * The node driving placement — the leader of the cluster's metadata group, which holds its record — among
      * {@code members}, asked until one answers or {@code timeoutMs} pass; -1 if none.
      */
     static int placementDriver(BulwarkClient client, List<Integer> members, long timeoutMs) {
-        int partition = Topology.partitionOf(io.bulwark.server.node.ClusterRecord.KEY, client.topology().partitions());
+        int partition = client.topology().metadataGroup();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (System.nanoTime() < deadline) {
             for (int node : members) {
@@ -284,8 +284,11 @@ final class ClusterChapter {
         }
     }
 
+    /** Partitions (not the metadata group) that {@code node} leads. */
     static int leads(BulwarkClient client, int node) {
-        return (int) client.status(node).partitions().stream().filter(r -> r.role().equals("LEADER")).count();
+        int partitions = client.topology().partitions();
+        return (int) client.status(node).partitions().stream()
+                .filter(r -> r.role().equals("LEADER") && r.partition() < partitions).count();
     }
 
     static int busiestLeader(BulwarkClient client, List<Integer> candidates) {

@@ -101,7 +101,7 @@ final class ClusterCommand implements Runnable {
                 try {
                     record = io.bulwark.server.node.ClusterRecord.read(client);
                 } catch (RuntimeException e) {
-                    // the record's partition is unavailable: show what this directory knows
+                    // the metadata group is unavailable: show what this directory knows
                 }
                 if (record != null && record.supersedes(spec)) {
                     spec = record.to(); // the cluster changed its members on its own (a failed node was replaced)
@@ -110,7 +110,7 @@ final class ClusterCommand implements Runnable {
                 int up = 0;
                 StringBuilder nodesJson = new StringBuilder();
                 StringBuilder partsJson = new StringBuilder();
-                int[] leaders = new int[spec.partitions()];
+                int[] leaders = new int[spec.partitions() + 1]; // the partitions, then the metadata group
                 java.util.Arrays.fill(leaders, -1);
                 if (!json) {
                     out.append(String.format("%-5s %-8s %-22s %-9s %-8s %-11s %s%n", "node", "state", "clients", "pid",
@@ -158,6 +158,15 @@ final class ClusterCommand implements Runnable {
                         out.append(String.format("%-11d %-13s %s%n", p, replicas, leaders[p] < 0 ? "none" : leaders[p]));
                     }
                 }
+                int meta = spec.metadataGroup();
+                String metaReplicas = spec.metadata().toString();
+                if (json) {
+                    partsJson.append(String.format(",{\"metadata\":true,\"group\":%d,\"replicas\":%s,\"leader\":%d}",
+                            meta, metaReplicas.replace(" ", ""), leaders[meta]));
+                } else {
+                    out.append(String.format("%-11s %-13s %s (drives placement)%n", "metadata", metaReplicas,
+                            leaders[meta] < 0 ? "none" : leaders[meta]));
+                }
                 String definition = record == null ? "not recorded yet" : record.toString();
                 if (json) {
                     System.out.println("{\"nodes\":[" + nodesJson + "],\"nodesUp\":" + up + ",\"partitions\":["
@@ -174,9 +183,9 @@ final class ClusterCommand implements Runnable {
     }
 
     @Command(name = "join", mixinStandardHelpOptions = true,
-            description = {"Add a node to the local cluster: start it on free ports, then move to it only the partitions",
-                "the ring gives it, one at a time, each by membership changes of its own Paxos group (the cluster",
-                "keeps serving; nothing acknowledged is lost)."})
+            description = {"Add a node to the local cluster: start it on free ports, then move to it its share of the",
+                "replicas (and nothing else), one partition at a time, each by membership changes of its own Paxos",
+                "group (the cluster keeps serving; nothing acknowledged is lost)."})
     static final class Join implements Callable<Integer> {
         @Mixin
         DirOption dir;

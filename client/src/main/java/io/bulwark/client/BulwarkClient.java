@@ -153,7 +153,7 @@ public final class BulwarkClient implements AutoCloseable {
     /** The routing table, with the leader hints learned so far. */
     public Topology topology() {
         Topology t = topology;
-        int[] hints = new int[t.partitions()];
+        int[] hints = new int[t.groups()];
         for (int p = 0; p < hints.length; p++) {
             hints[p] = leaders.get(p);
         }
@@ -218,14 +218,33 @@ public final class BulwarkClient implements AutoCloseable {
 
     public CompletableFuture<Boolean> compareAndSetAsync(byte[] key, byte[] expected, byte[] value) {
         checkWritable(key);
-        return compareAndSetAnyAsync(key, expected, value);
-    }
-
-    /** Compare-and-set without the reserved-key check: for the cluster's own records ({@link ClusterAdmin}). */
-    CompletableFuture<Boolean> compareAndSetAnyAsync(byte[] key, byte[] expected, byte[] value) {
-        checkValue(value, isReserved(key) ? MAX_RESERVED_VALUE_BYTES : MAX_VALUE_BYTES);
+        checkValue(value);
         KvCommand.CompareAndSet cas = checked(() -> KvCommand.compareAndSet(key, expected, value));
         return kv(topology.partitionOf(key), true, cas.encode()).thenApply(r -> ((KvResult.CasOutcome) r).succeeded());
+    }
+
+    /**
+     * Reads a reserved key from the metadata group ({@link Topology#metadataGroup()}), or from the key's partition
+     * in a cluster without one. Linearizable.
+     */
+    CompletableFuture<byte[]> getMetadataAsync(byte[] key) {
+        KvCommand.Get get = checked(() -> KvCommand.get(key));
+        return kv(metadataGroupFor(key), false, get.encode()).thenApply(r -> ((KvResult.Found) r).value());
+    }
+
+    /** Compare-and-set of a reserved key in the metadata group (see {@link #getMetadataAsync}). */
+    CompletableFuture<Boolean> compareAndSetMetadataAsync(byte[] key, byte[] expected, byte[] value) {
+        if (!isReserved(key)) {
+            throw new InvalidRequestException("only the cluster's reserved keys live in the metadata group");
+        }
+        checkValue(value, MAX_RESERVED_VALUE_BYTES);
+        KvCommand.CompareAndSet cas = checked(() -> KvCommand.compareAndSet(key, expected, value));
+        return kv(metadataGroupFor(key), true, cas.encode()).thenApply(r -> ((KvResult.CasOutcome) r).succeeded());
+    }
+
+    private int metadataGroupFor(byte[] key) {
+        Topology t = topology;
+        return t.hasMetadataGroup() ? t.metadataGroup() : t.partitionOf(key);
     }
 
     /**
@@ -614,11 +633,11 @@ public final class BulwarkClient implements AutoCloseable {
                     continue;
                 }
                 Topology fresh = Topology.decode(r.body());
-                if (fresh.partitions() != topology.partitions()) {
+                if (fresh.partitions() != topology.partitions() || fresh.groups() != leaders.length()) {
                     continue; // another cluster answered: keep what we have
                 }
                 topology = fresh;
-                for (int p = 0; p < fresh.partitions(); p++) {
+                for (int p = 0; p < fresh.groups(); p++) {
                     int hint = fresh.leaderHints()[p];
                     if (hint >= 0) {
                         leaders.set(p, hint);

@@ -78,11 +78,22 @@ public final class ClusterAdmin {
     }
 
     /**
-     * Compare-and-set on any key, the reserved ones ({@link BulwarkClient#isReserved}) included: how the cluster
-     * keeps its own records. Not for application data.
+     * Reads one of the cluster's own records: a reserved key ({@link BulwarkClient#isReserved}) in the metadata
+     * group (or, in a cluster without one, in the key's partition). Linearizable; null if absent.
      */
-    public boolean compareAndSetReserved(byte[] key, byte[] expected, byte[] value) {
-        return BulwarkClient.join(client.compareAndSetAnyAsync(key, expected, value));
+    public byte[] getMetadata(byte[] key) {
+        return BulwarkClient.join(client.getMetadataAsync(key));
+    }
+
+    /**
+     * Compare-and-set of one of the cluster's own records (see {@link #getMetadata}): how the cluster keeps its
+     * definition. Not for application data: only reserved keys are accepted.
+     *
+     * @throws InvalidRequestException if the key is not reserved or the value is over
+     *                                 {@link BulwarkClient#MAX_RESERVED_VALUE_BYTES}
+     */
+    public boolean compareAndSetMetadata(byte[] key, byte[] expected, byte[] value) {
+        return BulwarkClient.join(client.compareAndSetMetadataAsync(key, expected, value));
     }
 
     /** Makes the client fetch the topology again soon (after the definition changed). */

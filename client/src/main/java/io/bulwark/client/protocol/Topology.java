@@ -18,8 +18,10 @@ import java.util.Objects;
  * @param partitions        number of partitions, fixed at cluster creation
  * @param replicationFactor replicas per partition
  * @param members           every node, by id
- * @param replicas          {@code replicas[p]}: the node ids holding partition {@code p}, primary first
- * @param leaderHints       {@code leaderHints[p]}: the node believed to lead {@code p}, or -1
+ * @param replicas          {@code replicas[g]}: the node ids holding group {@code g}, primary first: partitions
+ *                          {@code 0 .. partitions - 1}, then (clusters that have one) the metadata group
+ *                          {@link #metadataGroup()}, which holds the cluster's own records
+ * @param leaderHints       {@code leaderHints[g]}: the node believed to lead group {@code g}, or -1
  *
  * <p>Immutable (the arrays are not copied on access; do not modify them).
  */
@@ -46,9 +48,25 @@ public record Topology(int partitions, int replicationFactor, List<Member> membe
 
     public Topology {
         members = List.copyOf(members);
-        if (replicas.length != partitions || leaderHints.length != partitions) {
-            throw new IllegalArgumentException("replica sets and hints must cover " + partitions + " partitions");
+        if ((replicas.length != partitions && replicas.length != partitions + 1) || leaderHints.length != replicas.length) {
+            throw new IllegalArgumentException("replica sets and hints must cover the " + partitions
+                    + " partitions, and the metadata group if there is one");
         }
+    }
+
+    /** Number of Paxos groups: the partitions, plus the metadata group if the cluster has one. */
+    public int groups() {
+        return replicas.length;
+    }
+
+    /** Whether the cluster has a metadata group (every cluster created since it was introduced does). */
+    public boolean hasMetadataGroup() {
+        return replicas.length == partitions + 1;
+    }
+
+    /** The id of the metadata group: one past the last partition (no key maps to it). */
+    public int metadataGroup() {
+        return partitions;
     }
 
     /** The partition of {@code key}: the top 32 bits of its 64-bit hash scaled to the partition count. */
@@ -84,8 +102,8 @@ public record Topology(int partitions, int replicationFactor, List<Member> membe
             size += 4 + Wire.stringBytes(m.host()) + 8 + Wire.stringBytes(m.zone());
         }
         // Sized by the replica sets as they are: while a partition moves, it has one member more than the factor.
-        for (int p = 0; p < partitions; p++) {
-            size += 4 + 4 * replicas[p].length + 4;
+        for (int[] set : replicas) {
+            size += 4 + 4 * set.length + 4;
         }
         ByteBuffer b = ByteBuffer.allocate(size);
         b.putInt(partitions).putInt(replicationFactor).putInt(members.size());
@@ -95,7 +113,7 @@ public record Topology(int partitions, int replicationFactor, List<Member> membe
             b.putInt(m.clientPort()).putInt(m.peerPort());
             Wire.putString(b, m.zone());
         }
-        for (int p = 0; p < partitions; p++) {
+        for (int p = 0; p < replicas.length; p++) {
             b.putInt(replicas[p].length);
             for (int id : replicas[p]) {
                 b.putInt(id);
@@ -123,9 +141,11 @@ public record Topology(int partitions, int replicationFactor, List<Member> membe
                 int pp = b.getInt();
                 members.add(new Member(id, host, cp, pp, Wire.getString(b)));
             }
-            int[][] replicas = new int[partitions][];
-            int[] hints = new int[partitions];
-            for (int p = 0; p < partitions; p++) {
+            int[][] replicas = new int[partitions + 1][];
+            int[] hints = new int[partitions + 1];
+            int groups = 0;
+            // The metadata group follows the partitions if the cluster has one.
+            for (int p = 0; p < partitions || (p == partitions && b.remaining() >= 8); p++, groups++) {
                 int count = b.getInt();
                 if (count < 0 || count > n) {
                     throw new IllegalArgumentException("malformed replica set of " + count);
@@ -136,7 +156,7 @@ public record Topology(int partitions, int replicationFactor, List<Member> membe
                 }
                 hints[p] = b.getInt();
             }
-            return new Topology(partitions, rf, members, replicas, hints);
+            return new Topology(partitions, rf, members, Arrays.copyOf(replicas, groups), Arrays.copyOf(hints, groups));
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("truncated topology of " + bytes.length + " bytes", e);
         }

@@ -19,4 +19,21 @@ class TopologyTest {
         Topology t = new Topology(2, 3, members(4), new int[][] {{1, 2, 3, 4}, {2, 3, 1}}, new int[] {1, -1});
         assertThat(Topology.decode(t.encode())).isEqualTo(t);
     }
+
+    @Test
+    void theMetadataGroupFollowsThePartitionsAndATopologyWithoutOneStillDecodes() {
+        Topology with = new Topology(2, 3, members(3), new int[][] {{1, 2, 3}, {2, 3, 1}, {3, 1, 2}},
+                new int[] {1, 2, 3});
+        Topology decoded = Topology.decode(with.encode());
+        assertThat(decoded).isEqualTo(with);
+        assertThat(decoded.hasMetadataGroup()).isTrue();
+        assertThat(decoded.metadataGroup()).isEqualTo(2);
+        assertThat(decoded.groups()).isEqualTo(3);
+        assertThat(decoded.replicas()[decoded.metadataGroup()]).containsExactly(3, 1, 2);
+
+        Topology without = new Topology(2, 3, members(3), new int[][] {{1, 2, 3}, {2, 3, 1}}, new int[] {1, 2});
+        assertThat(Topology.decode(without.encode())).isEqualTo(without);
+        assertThat(without.hasMetadataGroup()).isFalse();
+        assertThat(without.groups()).isEqualTo(2);
+    }
 }

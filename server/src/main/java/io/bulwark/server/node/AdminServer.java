@@ -84,7 +84,12 @@ final class AdminServer implements AutoCloseable {
         Gauge.builder("bulwark.partitions.hosted", node, n -> n.hostedPartitions().size())
                 .description("partitions this node holds a replica of").register(registry);
         Gauge.builder("bulwark.partitions.led", node, n -> n.status().partitions().stream()
-                .filter(r -> r.role().equals("LEADER")).count()).description("partitions this node leads").register(registry);
+                .filter(r -> r.role().equals("LEADER") && r.partition() < n.spec().partitions()).count())
+                .description("partitions this node leads").register(registry);
+        Gauge.builder("bulwark.metadata.leader", node, n -> n.status().partitions().stream()
+                .anyMatch(r -> r.role().equals("LEADER") && r.partition() == n.spec().metadataGroup()) ? 1 : 0)
+                .description("1 while this node leads the cluster's metadata group (and so drives placement)")
+                .register(registry);
         Gauge.builder("bulwark.up", node, n -> n.replicas().isRunning() ? 1 : 0)
                 .description("1 while the node's replicas run").register(registry);
     }
@@ -146,7 +151,8 @@ final class AdminServer implements AutoCloseable {
         boolean first = true;
         int[][] replicas = node.topology().replicas();
         for (NodeStatus.Replica r : s.partitions()) {
-            sb.append(first ? "" : ",").append("{\"partition\":").append(r.partition()).append(",\"role\":\"")
+            sb.append(first ? "" : ",").append("{\"partition\":").append(r.partition())
+                    .append(r.partition() == node.spec().metadataGroup() ? ",\"metadata\":true" : "").append(",\"role\":\"")
                     .append(r.role()).append("\",\"leader\":").append(r.leaderHint()).append(",\"chosenIndex\":")
                     .append(r.chosenIndex()).append(",\"appliedIndex\":").append(r.appliedIndex())
                     .append(",\"applyLag\":").append(Math.max(0, r.chosenIndex() - r.appliedIndex()))

@@ -100,7 +100,7 @@ public final class BulwarkNode implements AutoCloseable {
         // The bootstrap groups of a node that creates the cluster; a joining node starts with none and is given
         // replicas by the rebalancer. A restart hosts exactly what its log holds, whatever this says.
         List<ReplicaHost.GroupSpec> groups = new ArrayList<>();
-        for (int p = 0; p < spec.partitions() && !config.joining(); p++) {
+        for (int p = 0; p < baseTopology.groups() && !config.joining(); p++) { // the partitions and the metadata group
             int[] replicas = baseTopology.replicas()[p];
             if (contains(replicas, nodeId)) {
                 groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), PartitionStateMachine::new,
@@ -132,7 +132,7 @@ public final class BulwarkNode implements AutoCloseable {
             throw e;
         }
         this.clients = c;
-        this.sweeper = new TransactionSweeper(nodeId, h, () -> java.util.Set.copyOf(hosted), this::clientAddress,
+        this.sweeper = new TransactionSweeper(nodeId, h, () -> java.util.Set.copyOf(hostedPartitions()), this::clientAddress,
                 java.time.Duration.ofSeconds(1), registry);
         this.placement = new PlacementDriver(nodeId, h, () -> java.util.Set.copyOf(hosted), () -> this.spec,
                 this::clientAddress, this::adoptDefinition, config.failureTimeout(), java.time.Duration.ofSeconds(1),
@@ -182,7 +182,8 @@ public final class BulwarkNode implements AutoCloseable {
                 }
             }
             LOG.log(System.Logger.Level.INFO, "node " + config.nodeId() + " started on " + dir + ": "
-                    + node.hosted.size() + " of " + spec.partitions() + " partitions, clients at "
+                    + node.hostedPartitions().size() + " of " + spec.partitions() + " partitions"
+                    + (node.hostsMetadataGroup() ? " and the metadata group" : "") + ", clients at "
                     + node.clientAddress() + ", peers at " + node.host.localAddress());
             return node;
         } catch (IOException | RuntimeException e) {
@@ -275,9 +276,15 @@ public final class BulwarkNode implements AutoCloseable {
         return clients.connectionCount();
     }
 
-    /** The partitions this node hosts a replica of. */
+    /** The partitions this node hosts a replica of (not the metadata group: see {@link #hostsMetadataGroup()}). */
     public List<Integer> hostedPartitions() {
-        return List.copyOf(hosted);
+        int metadata = spec.metadataGroup();
+        return hosted.stream().filter(p -> p != metadata).toList();
+    }
+
+    /** Whether this node hosts a replica of the cluster's metadata group. */
+    public boolean hostsMetadataGroup() {
+        return hosted.contains(spec.metadataGroup());
     }
 
     /** The replicas of every hosted partition (tests and the admin endpoint). */
@@ -288,7 +295,7 @@ public final class BulwarkNode implements AutoCloseable {
     /** The routing table with this node's leader hints. */
     public Topology topology() {
         Topology t = baseTopology;
-        int[] hints = new int[spec.partitions()];
+        int[] hints = new int[t.groups()];
         java.util.Arrays.fill(hints, -1);
         int[][] replicas = t.replicas().clone();
         for (int p : hosted) {
@@ -345,9 +352,9 @@ public final class BulwarkNode implements AutoCloseable {
     private void handleKv(Wire.Request request, ClientService.Responder responder) {
         long id = request.id();
         int p = request.partition();
-        if (p < 0 || p >= spec.partitions()) {
+        if (p < 0 || p > spec.metadataGroup()) {
             responder.respond(Wire.errorResponse(id, Wire.BAD_REQUEST, -1, "partition " + p + " outside [0, "
-                    + spec.partitions() + ")"));
+                    + spec.partitions() + ") (or the metadata group, " + spec.metadataGroup() + ")"));
             return;
         }
         if (!hosted.contains(p) || closed) {
@@ -402,11 +409,18 @@ public final class BulwarkNode implements AutoCloseable {
 
     /** Why {@code key} may not be sent to partition {@code p}, or null if it belongs there. */
     private String misplacedKey(byte[] key, int p) {
+        if (p == spec.metadataGroup()) {
+            return io.bulwark.client.BulwarkClient.isReserved(key) ? null
+                    : "only the cluster's reserved keys live in the metadata group";
+        }
         int owner = Topology.partitionOf(key, spec.partitions());
         return owner == p ? null : "the key belongs to partition " + owner + ", not " + p;
     }
 
     private String misplacedKey(TxnCommand command, int p) {
+        if (p == spec.metadataGroup()) {
+            return "transactions do not run in the metadata group";
+        }
         if (command instanceof TxnCommand.Read r) {
             return misplacedKey(r.key(), p);
         }
@@ -499,8 +513,9 @@ public final class BulwarkNode implements AutoCloseable {
     }
 
     private void checkPartition(int p) {
-        if (p < 0 || p >= spec.partitions()) {
-            throw new IllegalArgumentException("partition " + p + " outside [0, " + spec.partitions() + ")");
+        if (p < 0 || p > spec.metadataGroup()) {
+            throw new IllegalArgumentException("partition " + p + " outside [0, " + spec.partitions()
+                    + ") (or the metadata group, " + spec.metadataGroup() + ")");
         }
     }
 

@@ -5,9 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
- * The cluster's own record of its definition, kept in the cluster itself — under a reserved key, so in the
- * Paxos group of that key's partition, replicated and checksummed like any value — and changed only by
- * compare-and-set. It is what makes a change of members a single decision: whoever moves the cluster from one
+ * The cluster's own record of its definition, kept in the cluster itself — under a reserved key in the cluster's
+ * metadata group (its own Paxos group, beside the partitions' groups; see {@link ClusterSpec#metadata()}),
+ * replicated and checksummed like any value — and changed only by compare-and-set. It is what makes a change of members a single decision: whoever moves the cluster from one
  * definition to the next (an operator's {@code cluster join/leave}, or a node's {@link PlacementDriver}
  * replacing a failed node) first wins the compare-and-set from "stable at {@code from}" to "moving from
  * {@code from} to {@code to}", and two changes can never run at once.
@@ -130,7 +130,7 @@ public record ClusterRecord(long version, boolean moving, String by, String reas
 
     /** The cluster's record, or null if it has none yet. Linearizable. */
     public static ClusterRecord read(BulwarkClient client) {
-        byte[] v = client.get(KEY);
+        byte[] v = new io.bulwark.client.ClusterAdmin(client).getMetadata(KEY);
         return v == null ? null : decode(v);
     }
 
@@ -140,7 +140,7 @@ public record ClusterRecord(long version, boolean moving, String by, String reas
      * @return false if the record was not {@code expected} any more (someone else changed it)
      */
     public static boolean replace(BulwarkClient client, ClusterRecord expected, ClusterRecord next) {
-        return new io.bulwark.client.ClusterAdmin(client).compareAndSetReserved(KEY,
+        return new io.bulwark.client.ClusterAdmin(client).compareAndSetMetadata(KEY,
                 expected == null ? null : expected.encode(), next.encode());
     }
 

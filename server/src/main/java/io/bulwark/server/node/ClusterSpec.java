@@ -28,11 +28,18 @@ import java.util.Set;
  * are uneven: a fourth node among three with 16 partitions would take 15 replicas where its share is 12.)
  * Every node and client that holds the same spec therefore has the same placement.
  *
+ * <p>Besides the partitions, a cluster has a <em>metadata group</em> (group id {@link #metadataGroup()}, one past
+ * the last partition; no key maps to it): its own Paxos group of {@code replicationFactor} replicas that holds the
+ * cluster's own records ({@link ClusterRecord}), so the cluster's definition never shares a log, a leader or a
+ * snapshot with user data. Its replicas ({@code metadata}) start on the first members in the ring's order for a
+ * fixed position; a change of members keeps those that stay and replaces those that leave the same way.
+ *
  * <p>Stored as a small text file ({@code cluster.conf}):
  * <pre>
  * partitions=16
  * replication-factor=3
  * node.1=127.0.0.1:7101:7201:zone-a   # id = host:client-port:peer-port[:zone]
+ * metadata=2,3,1                      # the metadata group's replica node ids
  * placement.0=1,2,3                   # partition = replica node ids, primary first
  * </pre>
  * A file without {@code placement} lines (written by hand, or by an earlier version) has the ring's placement.
@@ -40,7 +47,7 @@ import java.util.Set;
  * <p>Immutable.
  */
 public record ClusterSpec(int partitions, int replicationFactor, List<Topology.Member> members,
-                          List<List<Integer>> placement) {
+                          List<List<Integer>> placement, List<Integer> metadata) {
 
     public static final String FILE_NAME = "cluster.conf";
     public static final int MAX_PARTITIONS = 4_096;
@@ -68,12 +75,54 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         }
         placement = placement == null ? ids(PartitionTable.of(ring(members), partitions, replicationFactor))
                 : checkedPlacement(placement, partitions, replicationFactor, ids);
+        metadata = metadata == null ? metadataReplicas(members, List.of(), replicationFactor)
+                : checkedSet("the metadata group", metadata, replicationFactor, ids);
     }
 
     /** A new cluster's definition: the ring's placement of {@code members}. */
     public ClusterSpec(int partitions, int replicationFactor, List<Topology.Member> members) {
-        this(partitions, replicationFactor, members, null);
+        this(partitions, replicationFactor, members, null, null);
     }
+
+    /** The id of the metadata group, which holds the cluster's own records: one past the last partition. */
+    public int metadataGroup() {
+        return partitions;
+    }
+
+    /**
+     * The replicas of the metadata group: {@code kept} (the members of the current set that are still members), in
+     * their positions, and for the rest the first members in the ring's order for the group (zones first).
+     */
+    private static List<Integer> metadataReplicas(List<Topology.Member> members, List<Integer> current, int rf) {
+        Set<Integer> present = new HashSet<>();
+        members.forEach(m -> present.add(m.id()));
+        HashRing ring = ring(members);
+        Node[] preference = new Node[members.size()];
+        ring.replicas(ring.hasher().hash(METADATA_PLACEMENT_KEY), preference, members.size());
+        List<Integer> out = new ArrayList<>();
+        for (int id : current) {
+            out.add(present.contains(id) ? id : -1);
+        }
+        while (out.size() < rf) {
+            out.add(-1);
+        }
+        for (int r = 0; r < rf; r++) {
+            if (out.get(r) >= 0) {
+                continue;
+            }
+            for (Node n : preference) {
+                int id = Integer.parseInt(n.id());
+                if (!out.contains(id)) {
+                    out.set(r, id);
+                    break;
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** Where the metadata group sits on the ring (a fixed position, so every node computes the same set). */
+    private static final byte[] METADATA_PLACEMENT_KEY = "\0bulwark/metadata-group".getBytes(StandardCharsets.UTF_8);
 
     /**
      * The definition after a change of members (nodes joining, leaving or replaced): the same partitions and
@@ -89,7 +138,8 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         }
         ClusterSpec shape = new ClusterSpec(partitions, replicationFactor, nextMembers); // validates the members
         return new ClusterSpec(partitions, replicationFactor, shape.members(),
-                ids(table().rebalancedOnto(ring(shape.members()))));
+                ids(table().rebalancedOnto(ring(shape.members()))),
+                metadataReplicas(shape.members(), metadata, replicationFactor));
     }
 
     private static HashRing ring(List<Topology.Member> members) {
@@ -116,20 +166,21 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         }
         List<List<Integer>> out = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
-            List<Integer> set = placement.get(p);
-            if (set == null || set.size() != rf || new HashSet<>(set).size() != rf) {
-                throw new IllegalArgumentException("partition " + p + " must be placed on " + rf + " distinct nodes, is on "
-                        + set);
-            }
-            for (int id : set) {
-                if (!members.contains(id)) {
-                    throw new IllegalArgumentException("partition " + p + " is placed on node " + id
-                            + ", which is not a member");
-                }
-            }
-            out.add(List.copyOf(set));
+            out.add(checkedSet("partition " + p, placement.get(p), rf, members));
         }
         return List.copyOf(out);
+    }
+
+    private static List<Integer> checkedSet(String what, List<Integer> set, int rf, Set<Integer> members) {
+        if (set == null || set.size() != rf || new HashSet<>(set).size() != rf) {
+            throw new IllegalArgumentException(what + " must be placed on " + rf + " distinct nodes, is on " + set);
+        }
+        for (int id : set) {
+            if (!members.contains(id)) {
+                throw new IllegalArgumentException(what + " is placed on node " + id + ", which is not a member");
+            }
+        }
+        return List.copyOf(set);
     }
 
     /** The member with {@code id}. */
@@ -154,12 +205,14 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
 
     /** The routing table a client needs, with no leader hints. */
     public Topology topology() {
-        int[][] replicas = new int[partitions][];
-        int[] hints = new int[partitions];
+        int[][] replicas = new int[partitions + 1][];
+        int[] hints = new int[partitions + 1];
         for (int p = 0; p < partitions; p++) {
             replicas[p] = placement.get(p).stream().mapToInt(Integer::intValue).toArray();
             hints[p] = -1;
         }
+        replicas[partitions] = metadata.stream().mapToInt(Integer::intValue).toArray();
+        hints[partitions] = -1;
         return new Topology(partitions, replicationFactor, members, replicas, hints);
     }
 
@@ -176,6 +229,8 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
             }
             sb.append('\n');
         }
+        sb.append("# replicas of the metadata group (the cluster's own records), primary first\n");
+        sb.append("metadata=").append(String.join(",", metadata.stream().map(String::valueOf).toList())).append('\n');
         sb.append("# replicas of each partition, primary first; kept across changes, so only the replicas a change needs move\n");
         for (int p = 0; p < partitions; p++) {
             sb.append("placement.").append(p).append('=');
@@ -194,6 +249,7 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         int rf = -1;
         List<Topology.Member> members = new ArrayList<>();
         java.util.Map<Integer, List<Integer>> placed = new java.util.TreeMap<>();
+        List<Integer> metadata = null;
         int lineNo = 0;
         for (String raw : text.split("\n")) {
             lineNo++;
@@ -224,6 +280,11 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
                     }
                     members.add(new Topology.Member(id, parts[0], port(parts[1]), port(parts[2]),
                             parts.length == 4 ? parts[3] : ""));
+                } else if (key.equals("metadata")) {
+                    metadata = new ArrayList<>();
+                    for (String id : value.split(",")) {
+                        metadata.add(Integer.parseInt(id.strip()));
+                    }
                 } else if (key.startsWith("placement.")) {
                     int p = Integer.parseInt(key.substring("placement.".length()));
                     List<Integer> set = new ArrayList<>();
@@ -244,7 +305,7 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
             throw new IllegalArgumentException("the cluster definition needs 'partitions' and 'replication-factor'");
         }
         if (placed.isEmpty()) {
-            return new ClusterSpec(partitions, rf, members);
+            return new ClusterSpec(partitions, rf, members, null, metadata);
         }
         List<List<Integer>> placement = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
@@ -257,7 +318,7 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
         if (placed.size() != partitions) {
             throw new IllegalArgumentException("the cluster definition places partitions beyond the " + partitions + " it has");
         }
-        return new ClusterSpec(partitions, rf, members, placement);
+        return new ClusterSpec(partitions, rf, members, placement, metadata);
     }
 
     private static int port(String s) {

@@ -17,8 +17,8 @@ import java.util.function.Supplier;
 
 /**
  * Failure detection and automatic re-placement. Runs on every node and acts only on the one that leads the
- * partition holding the {@link ClusterRecord} (so there is one driver at a time, and a new one as soon as that
- * partition elects a new leader). Every {@code period} the driver:
+ * cluster's metadata group, which holds the {@link ClusterRecord} (so there is one driver at a time, and a new one
+ * as soon as that group elects a new leader). Every {@code period} the driver:
  * Every node also watches the record: one whose copy of the definition differs from a stable record's (it was
  * down while a change was pushed to every node) takes the recorded one.
  * <ol>
@@ -100,7 +100,7 @@ final class PlacementDriver extends NodeDaemon {
 
     private void tick() throws Exception {
         ClusterSpec local = spec.get();
-        int p = Topology.partitionOf(ClusterRecord.KEY, local.partitions());
+        int p = local.metadataGroup();
         boolean driving = hosted.get().contains(p) && isLeader(p);
         if (!driving) {
             lastHeard.clear();
@@ -126,7 +126,7 @@ final class PlacementDriver extends NodeDaemon {
             adopt.accept(r.to());
         }
         if (!driving) {
-            state = "not driving (partition " + p + " holds the cluster record; another node leads it)";
+            state = "not driving (another node leads the metadata group, " + p + ", which holds the cluster record)";
             return;
         }
         if (r == null) {

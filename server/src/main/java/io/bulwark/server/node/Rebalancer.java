@@ -22,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Moves a cluster from one definition to the next (a node joined or is leaving): only the partitions whose
- * planned placement changes move ({@link ClusterSpec#withMembers}), one at a time, each by Paxos membership changes of its own group, one voter at a
+ * planned placement changes move ({@link ClusterSpec#withMembers}) — and the metadata group, first, if a node
+ * holding one of its replicas leaves — one at a time, each by Paxos membership changes of its own group, one voter at a
  * time, so the partition keeps serving and never has fewer than its full replica count of voters:
  * <ol>
  *   <li>every node is given the new definition (so the newcomer's peers can reach it, and clients learn it);</li>
@@ -173,6 +174,23 @@ public final class Rebalancer {
         try (BulwarkClient client = BulwarkClient.connect(ClientOptions.of(seeds))) {
             ClusterAdmin admin = new ClusterAdmin(client);
             admin.knowMembers(everyone.values());
+            // The metadata group first: it moves only when one of its replicas' nodes leaves, and a leaving node
+            // may already be dead, so its replacement comes before anything else.
+            List<Integer> metaGains = new ArrayList<>(to.metadata());
+            metaGains.removeAll(from.metadata());
+            List<Integer> metaLosses = new ArrayList<>(from.metadata());
+            metaLosses.removeAll(to.metadata());
+            for (int node : metaGains) {
+                addVoter(client, admin, to.metadataGroup(), node, everyone.keySet());
+            }
+            for (int node : metaLosses) {
+                removeVoter(client, admin, to.metadataGroup(), node, everyone.keySet());
+            }
+            if (!metaGains.isEmpty() || !metaLosses.isEmpty()) {
+                String step = "metadata group: " + from.metadata() + " -> " + to.metadata();
+                recordStep(client, step);
+                say(step);
+            }
             for (PartitionMove move : moves) {
                 List<Integer> gains = ids(move.added());
                 List<Integer> losses = ids(move.removed());

@@ -58,12 +58,15 @@ final class GroupCommitter {
      * @param failure         null on success; otherwise the log is unusable
      * @param checkpointed    groups whose checkpoint this batch wrote and synced
      * @param segmentsDeleted log segments deleted after the sync
-     * @param holdingOldest   groups keeping the oldest segment alive, if the log is above its bound (else empty)
+     * @param holdingOldest   groups keeping the oldest segment alive, when the log has segments besides the one
+     *                        being written and the one before it (else empty)
+     * @param aboveBound      whether the log is above its bound ({@code maxSegments})
      */
     record Completion(Map<Integer, Long> lastReadyIds, int readies, boolean synced, long nanos, Throwable failure,
-                      java.util.Set<Integer> checkpointed, int segmentsDeleted, java.util.Set<Integer> holdingOldest) {
+                      java.util.Set<Integer> checkpointed, int segmentsDeleted, java.util.Set<Integer> holdingOldest,
+                      boolean aboveBound) {
         Completion(Map<Integer, Long> lastReadyIds, int readies, boolean synced, long nanos, Throwable failure) {
-            this(lastReadyIds, readies, synced, nanos, failure, java.util.Set.of(), 0, java.util.Set.of());
+            this(lastReadyIds, readies, synced, nanos, failure, java.util.Set.of(), 0, java.util.Set.of(), false);
         }
     }
 
@@ -120,6 +123,7 @@ final class GroupCommitter {
             }
             int deleted = 0;
             java.util.Set<Integer> holding = java.util.Set.of();
+            boolean aboveBound = false;
             if (sync) {
                 try {
                     deleted = log.deleteCompactedSegments();
@@ -127,12 +131,17 @@ final class GroupCommitter {
                     LOG.log(System.Logger.Level.WARNING, "deleting compacted log segments failed (retried after the "
                             + "next group commit): " + e.getMessage());
                 }
-                if (maxSegments > 0 && log.segmentNames().size() > maxSegments) {
+                int segments = log.segmentNames().size();
+                if (segments > 2) {
+                    // The host checkpoints these early if the log is above its bound, or if they are cheap to
+                    // checkpoint (a small state: a quiet group, the metadata group, would otherwise keep every
+                    // segment written since its last write until the bound is reached).
                     holding = log.groupsHoldingOldestSegment();
+                    aboveBound = maxSegments > 0 && segments > maxSegments;
                 }
             }
             onDone.accept(new Completion(last, readies, sync, System.nanoTime() - start, null,
-                    sync ? checkpointed : java.util.Set.of(), deleted, holding));
+                    sync ? checkpointed : java.util.Set.of(), deleted, holding, aboveBound));
         });
     }
 

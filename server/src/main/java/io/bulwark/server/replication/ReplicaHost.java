@@ -93,7 +93,10 @@ import java.util.function.UnaryOperator;
  * snapshot before this one (one snapshot behind, so that a follower missing a few entries just before a
  * snapshot gets entries, not a whole snapshot). After each group commit the sync thread deletes the log
  * segments every live group has checkpointed past ({@link SharedLog}); if the log still exceeds
- * {@link SnapshotPolicy#maxLogBytes()}, the groups that keep its oldest segment snapshot early. A restart
+ * {@link SnapshotPolicy#maxLogBytes()}, the groups that keep its oldest segment snapshot early. A group whose
+ * state is small (at most 1/{@value #CHEAP_CHECKPOINT_FRACTION} of a segment) snapshots early as soon as it keeps
+ * an old segment (more than two in all): a quiet group such as the cluster's metadata group would otherwise pin
+ * every segment written since its last write until the bound. A restart
  * starts each group from its newest usable snapshot and replays only its records above it.
  *
  * <p>A follower (or a new learner) behind the leader's compacted log receives the leader's snapshot in chunks
@@ -115,6 +118,9 @@ import java.util.function.UnaryOperator;
  * <p>Thread-safety: every public method is thread-safe.
  */
 public final class ReplicaHost implements AutoCloseable {
+
+    /** A group whose state is at most a segment's size divided by this is cheap to checkpoint early. */
+    static final int CHEAP_CHECKPOINT_FRACTION = 16;
 
     private static final System.Logger LOG = System.getLogger(ReplicaHost.class.getName());
     private static final int MAX_EVENTS_PER_TURN = 4_096;
@@ -294,7 +300,7 @@ public final class ReplicaHost implements AutoCloseable {
         boolean snapshotInFlight;
         /** A checkpoint was staged and is not yet synced. */
         boolean checkpointInFlight;
-        /** The log is above its bound and this group keeps its oldest segment: checkpoint early. */
+        /** This group keeps the log's oldest segment and the log is above its bound, or the group is cheap to checkpoint. */
         boolean checkpointRequested;
         /** A received chunk is with the snapshot thread; later chunks are dropped until it is done. */
         boolean chunkInFlight;
@@ -1205,9 +1211,12 @@ public final class ReplicaHost implements AutoCloseable {
                 g.checkpointInFlight = false;
             }
         }
+        long cheapBytes = config.logOptions().maxSegmentBytes() / CHEAP_CHECKPOINT_FRACTION;
         for (int id : c.holdingOldest()) {
             GroupState g = groups.get(id);
-            if (g != null && !g.checkpointRequested) {
+            boolean cheap = g != null && (g.appliedIndex == g.lastSnapshotIndex
+                    || g.lastSnapshotBytes + g.bytesSinceSnapshot <= cheapBytes);
+            if (g != null && !g.checkpointRequested && (c.aboveBound() || cheap)) {
                 g.checkpointRequested = true;
                 dirty.add(g);
             }

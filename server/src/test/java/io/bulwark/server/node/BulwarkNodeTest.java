@@ -111,7 +111,7 @@ class BulwarkNodeTest {
                 back.replicas().awaitStatus(p, s -> s.appliedIndex() >= target, Duration.ofSeconds(20));
             }
             NodeStatus status = client.status(victim);
-            assertThat(status.partitions()).hasSize(4);
+            assertThat(status.partitions()).as("4 partitions and the metadata group").hasSize(5);
         }
     }
 

@@ -67,6 +67,23 @@ class ClusterSpecTest {
     }
 
     @Test
+    void theMetadataGroupKeepsItsReplicasUnlessTheirNodeLeaves() {
+        ClusterSpec three = new ClusterSpec(16, 3, members(1, 2, 3));
+        assertThat(three.metadata()).containsExactlyInAnyOrder(1, 2, 3);
+        assertThat(three.metadataGroup()).isEqualTo(16);
+        assertThat(three.topology().replicas()[16]).containsExactly(three.metadata().stream().mapToInt(i -> i).toArray());
+        ClusterSpec four = three.withMembers(members(1, 2, 3, 4));
+        assertThat(four.metadata()).as("a join does not move the metadata group").isEqualTo(three.metadata());
+        int leaving = three.metadata().get(1);
+        List<Topology.Member> rest = new ArrayList<>(members(1, 2, 3, 4));
+        rest.removeIf(m -> m.id() == leaving);
+        ClusterSpec after = four.withMembers(rest);
+        assertThat(after.metadata()).containsExactly(three.metadata().get(0), 4, three.metadata().get(2));
+        assertThat(ClusterSpec.parse(after.format())).isEqualTo(after);
+        assertThat(after.format()).contains("metadata=" + after.metadata().get(0) + ",4,");
+    }
+
+    @Test
     void theLargestClusterRecordFitsAReservedValue() {
         List<Topology.Member> many = new ArrayList<>();
         for (int id = 60_001; id <= 60_100; id++) {

@@ -31,6 +31,57 @@ class RebalancerClaimTest {
     }
 
     @Test
+    void theRecordLivesInTheMetadataGroupWhichHoldsNothingElse() throws Exception {
+        try (LocalCluster cluster = new LocalCluster(dir, 4, 4, 3,
+                c -> c.withFailureTimeout(java.time.Duration.ZERO));
+             BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
+            ClusterSpec spec = cluster.spec;
+            Topology topology = client.topology();
+            assertThat(topology.hasMetadataGroup()).isTrue();
+            assertThat(topology.replicas()[spec.metadataGroup()])
+                    .containsExactly(spec.metadata().stream().mapToInt(Integer::intValue).toArray());
+            ClusterRecord first = awaitFirstRecord(client);
+            // The driver is the metadata group's leader, one of its replicas; the record is not in any partition.
+            for (BulwarkNode n : cluster.nodes.values()) {
+                assertThat(n.hostsMetadataGroup()).isEqualTo(spec.metadata().contains(n.nodeId()));
+                assertThat(n.hostedPartitions()).doesNotContain(spec.metadataGroup());
+            }
+            assertThat(client.get(ClusterRecord.KEY)).as("the key's partition has no copy").isNull();
+            assertThat(new io.bulwark.client.ClusterAdmin(client).getMetadata(ClusterRecord.KEY)).isEqualTo(first.encode());
+            // Nothing but the cluster's reserved keys goes there, and no transaction runs there.
+            io.bulwark.client.ClusterAdmin admin = new io.bulwark.client.ClusterAdmin(client);
+            byte[] plain = "user-key".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> admin.compareAndSetMetadata(plain, null, plain))
+                    .isInstanceOf(io.bulwark.client.InvalidRequestException.class).hasMessageContaining("reserved");
+            byte[] raw = io.bulwark.paxos.kv.KvCommand.compareAndSet(plain, null, plain).encode();
+            Topology.Member host = spec.member(spec.metadata().get(0));
+            io.bulwark.client.protocol.Wire.Response refused = send(host, io.bulwark.client.protocol.Wire.writeRequest(1,
+                    spec.metadataGroup(), 0x5eed_0002L, 1, raw));
+            assertThat(refused.status()).isEqualTo(io.bulwark.client.protocol.Wire.BAD_REQUEST);
+            assertThat(refused.message()).contains("only the cluster's reserved keys live in the metadata group");
+        }
+    }
+
+    /** One request on a fresh connection, past the client's own checks. */
+    private static io.bulwark.client.protocol.Wire.Response send(Topology.Member node, byte[] request) throws Exception {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(node.clientAddress())) {
+            java.nio.ByteBuffer pre = io.bulwark.client.protocol.Wire.preamble();
+            while (pre.hasRemaining()) {
+                ch.write(pre);
+            }
+            java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocate(io.bulwark.client.protocol.Wire.HEADER_BYTES
+                    + request.length);
+            io.bulwark.client.protocol.Wire.putFrame(frame, request);
+            frame.flip();
+            while (frame.hasRemaining()) {
+                ch.write(frame);
+            }
+            return io.bulwark.client.protocol.Wire.decodeResponse(io.bulwark.client.protocol.Wire.readFrame(
+                    new java.io.DataInputStream(java.nio.channels.Channels.newInputStream(ch))));
+        }
+    }
+
+    @Test
     void aChangeIsRefusedWhileAnotherRunsOrWhenItStartsFromAnOutdatedDefinition() throws Exception {
         try (LocalCluster cluster = new LocalCluster(dir, 3, 4, 3,
                 c -> c.withFailureTimeout(java.time.Duration.ZERO));
