@@ -90,12 +90,17 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
     }
 
     /**
-     * The replicas of the metadata group: {@code kept} (the members of the current set that are still members), in
-     * their positions, and for the rest the first members in the ring's order for the group (zones first).
+     * The replicas of the metadata group: those of {@code current} that are still members, in their positions, and
+     * for the rest the first members in the ring's order for the group's fixed position, a member of a zone the set
+     * lacks first.
      */
     private static List<Integer> metadataReplicas(List<Topology.Member> members, List<Integer> current, int rf) {
         Set<Integer> present = new HashSet<>();
-        members.forEach(m -> present.add(m.id()));
+        java.util.Map<Integer, String> zoneOf = new java.util.HashMap<>();
+        members.forEach(m -> {
+            present.add(m.id());
+            zoneOf.put(m.id(), m.zone());
+        });
         HashRing ring = ring(members);
         Node[] preference = new Node[members.size()];
         ring.replicas(ring.hasher().hash(METADATA_PLACEMENT_KEY), preference, members.size());
@@ -110,13 +115,22 @@ public record ClusterSpec(int partitions, int replicationFactor, List<Topology.M
             if (out.get(r) >= 0) {
                 continue;
             }
+            int chosen = -1;
             for (Node n : preference) {
                 int id = Integer.parseInt(n.id());
-                if (!out.contains(id)) {
-                    out.set(r, id);
+                if (out.contains(id)) {
+                    continue;
+                }
+                boolean newZone = out.stream().noneMatch(o -> o >= 0 && zoneOf.get(o).equals(zoneOf.get(id)));
+                if (newZone) {
+                    chosen = id;
                     break;
                 }
+                if (chosen < 0) {
+                    chosen = id;
+                }
             }
+            out.set(r, chosen);
         }
         return List.copyOf(out);
     }
