@@ -262,26 +262,11 @@ final class ClusterChapter {
         client.get(key); // makes sure the partition has a leader and the client knows it
         int leader = client.topology().leaderHints()[p];
         Topology.Member m = client.topology().member(leader);
-        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(m.clientAddress())) {
-            java.nio.ByteBuffer pre = io.bulwark.client.protocol.Wire.preamble();
-            while (pre.hasRemaining()) {
-                ch.write(pre);
-            }
-            byte[] request = io.bulwark.client.protocol.Wire.writeRequest(1, p, 0x5eed_0001L, 1, command);
-            java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocate(io.bulwark.client.protocol.Wire.HEADER_BYTES
-                    + request.length);
-            io.bulwark.client.protocol.Wire.putFrame(frame, request);
-            frame.flip();
-            while (frame.hasRemaining()) {
-                ch.write(frame);
-            }
-            byte[] answer = io.bulwark.client.protocol.Wire.readFrame(new java.io.DataInputStream(
-                    java.nio.channels.Channels.newInputStream(ch)));
-            io.bulwark.client.protocol.Wire.Response r = io.bulwark.client.protocol.Wire.decodeResponse(answer);
-            boolean corrupt = r.status() == io.bulwark.client.protocol.Wire.OK
-                    && io.bulwark.paxos.kv.KvResult.decode(r.body()) instanceof io.bulwark.paxos.kv.KvResult.Corrupt;
-            return corrupt && client.get(key) == null;
-        }
+        byte[] request = io.bulwark.client.protocol.Wire.writeRequest(1, p, 0x5eed_0001L, 1, command);
+        io.bulwark.client.protocol.Wire.Response r = io.bulwark.client.protocol.Wire.exchange(m.clientAddress(), request);
+        boolean corrupt = r.status() == io.bulwark.client.protocol.Wire.OK
+                && io.bulwark.paxos.kv.KvResult.decode(r.body()) instanceof io.bulwark.paxos.kv.KvResult.Corrupt;
+        return corrupt && client.get(key) == null;
     }
 
     /** Partitions (not the metadata group) that {@code node} leads. */

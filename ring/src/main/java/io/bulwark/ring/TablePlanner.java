@@ -239,23 +239,9 @@ final class TablePlanner {
                 if (sets[p][r] >= 0) {
                     continue;
                 }
-                int chosen = -1;
-                int fallback = -1;
-                for (int c : preference[p]) {
-                    if (contains(p, c) || !keepsZones(p, r, c)) {
-                        continue;
-                    }
-                    if (load[c] < share[c]) {
-                        chosen = c;
-                        break;
-                    }
-                    if (fallback < 0) {
-                        fallback = c;
-                    }
-                }
-                if (chosen < 0) {
-                    chosen = fallback;
-                }
+                int slot = r;
+                int partition = p;
+                int chosen = firstCandidate(p, c -> !contains(partition, c) && keepsZones(partition, slot, c));
                 if (chosen < 0) {
                     for (int c : preference[p]) { // zone spread cannot be kept: any node not yet in the set
                         if (!contains(p, c)) {
@@ -286,21 +272,9 @@ final class TablePlanner {
                         bestR = r;
                     }
                 }
-                int chosen = -1;
-                int fallback = -1;
-                for (int c : preference[p]) {
-                    if (bestR < 0 || contains(p, c) || zoneHeld(p, zoneOf[c])) {
-                        continue;
-                    }
-                    if (load[c] < share[c]) {
-                        chosen = c;
-                        break;
-                    }
-                    if (fallback < 0) {
-                        fallback = c;
-                    }
-                }
-                chosen = chosen >= 0 ? chosen : fallback;
+                int partition = p;
+                int chosen = bestR < 0 ? -1
+                        : firstCandidate(p, c -> !contains(partition, c) && !zoneHeld(partition, zoneOf[c]));
                 if (chosen < 0) {
                     break;
                 }
@@ -310,6 +284,26 @@ final class TablePlanner {
                 load[chosen]++;
             }
         }
+    }
+
+    /**
+     * The first node of partition p's ring preference that {@code allowed} accepts and is below its share; failing
+     * that, the first it accepts; -1 if it accepts none.
+     */
+    private int firstCandidate(int p, java.util.function.IntPredicate allowed) {
+        int fallback = -1;
+        for (int c : preference[p]) {
+            if (!allowed.test(c)) {
+                continue;
+            }
+            if (load[c] < share[c]) {
+                return c;
+            }
+            if (fallback < 0) {
+                fallback = c;
+            }
+        }
+        return fallback;
     }
 
     private int surplus(int node) {

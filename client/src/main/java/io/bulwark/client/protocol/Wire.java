@@ -102,6 +102,32 @@ public final class Wire {
     }
 
     /**
+     * Sends one request on a fresh blocking connection and returns the answer: for diagnostics and tests that must
+     * get past the client's own checks (the client keeps pooled connections and never uses this).
+     *
+     * @throws IOException if the node cannot be reached or the connection ends before an answer
+     */
+    public static Response exchange(java.net.InetSocketAddress node, byte[] request) throws IOException {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(node)) {
+            ByteBuffer pre = preamble();
+            while (pre.hasRemaining()) {
+                ch.write(pre);
+            }
+            ByteBuffer frame = ByteBuffer.allocate(HEADER_BYTES + request.length);
+            putFrame(frame, request);
+            frame.flip();
+            while (frame.hasRemaining()) {
+                ch.write(frame);
+            }
+            byte[] answer = readFrame(new DataInputStream(java.nio.channels.Channels.newInputStream(ch)));
+            if (answer == null) {
+                throw new EOFException("node " + node + " closed the connection without answering");
+            }
+            return decodeResponse(answer);
+        }
+    }
+
+    /**
      * Reads the next frame's payload, checked against its CRC.
      *
      * @return the payload, or null at a clean end of stream

@@ -55,29 +55,11 @@ class RebalancerClaimTest {
                     .isInstanceOf(io.bulwark.client.InvalidRequestException.class).hasMessageContaining("reserved");
             byte[] raw = io.bulwark.paxos.kv.KvCommand.compareAndSet(plain, null, plain).encode();
             Topology.Member host = spec.member(spec.metadata().get(0));
-            io.bulwark.client.protocol.Wire.Response refused = send(host, io.bulwark.client.protocol.Wire.writeRequest(1,
-                    spec.metadataGroup(), 0x5eed_0002L, 1, raw));
+            io.bulwark.client.protocol.Wire.Response refused = io.bulwark.client.protocol.Wire.exchange(
+                    host.clientAddress(), io.bulwark.client.protocol.Wire.writeRequest(1, spec.metadataGroup(),
+                            0x5eed_0002L, 1, raw));
             assertThat(refused.status()).isEqualTo(io.bulwark.client.protocol.Wire.BAD_REQUEST);
             assertThat(refused.message()).contains("only the cluster's reserved keys live in the metadata group");
-        }
-    }
-
-    /** One request on a fresh connection, past the client's own checks. */
-    private static io.bulwark.client.protocol.Wire.Response send(Topology.Member node, byte[] request) throws Exception {
-        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(node.clientAddress())) {
-            java.nio.ByteBuffer pre = io.bulwark.client.protocol.Wire.preamble();
-            while (pre.hasRemaining()) {
-                ch.write(pre);
-            }
-            java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocate(io.bulwark.client.protocol.Wire.HEADER_BYTES
-                    + request.length);
-            io.bulwark.client.protocol.Wire.putFrame(frame, request);
-            frame.flip();
-            while (frame.hasRemaining()) {
-                ch.write(frame);
-            }
-            return io.bulwark.client.protocol.Wire.decodeResponse(io.bulwark.client.protocol.Wire.readFrame(
-                    new java.io.DataInputStream(java.nio.channels.Channels.newInputStream(ch))));
         }
     }
 
