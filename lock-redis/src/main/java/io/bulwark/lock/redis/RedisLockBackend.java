@@ -124,6 +124,8 @@ public final class RedisLockBackend implements LockBackend {
     private final AtomicLong scriptCalls = new AtomicLong();
     /** Fault injection for tests: when set, every wake-up that arrives is discarded, as if lost on the wire. */
     private volatile boolean loseWakeUps;
+    /** Fault injection for tests: runs when a request is answered "queued", before its waiter subscribes. */
+    private volatile Runnable beforeSubscribing;
     /**
      * Owners abandoned while their acquire might still be retried (a NOSCRIPT retry runs after later
      * commands): an acquire answered for one of these is withdrawn, so the abandon wins. Entries live until
@@ -464,6 +466,14 @@ public final class RedisLockBackend implements LockBackend {
         loseWakeUps = lose;
     }
 
+    /**
+     * Fault injection for tests: {@code hook} runs (on the thread that received the answer) each time a request is
+     * answered "queued", before its waiter subscribes to its wake-up channel; null removes it.
+     */
+    void beforeSubscribing(Runnable hook) {
+        beforeSubscribing = hook;
+    }
+
     private BackendUnavailableException unavailable(String what, Throwable failure) {
         Throwable cause = LockScript.unwrap(failure);
         if (cause instanceof BackendUnavailableException b) {
@@ -635,6 +645,10 @@ public final class RedisLockBackend implements LockBackend {
         }
 
         void onQueued(long hintMicros) {
+            Runnable hook = beforeSubscribing;
+            if (hook != null) {
+                hook.run();
+            }
             EarlyWakeUp pending;
             CompletableFuture<Void> subscribing = null;
             synchronized (this) {

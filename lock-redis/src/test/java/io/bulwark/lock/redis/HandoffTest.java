@@ -170,6 +170,37 @@ class HandoffTest {
         assertThat(describe(holder).isIdle()).isTrue();
     }
 
+    /**
+     * Redisson #1763: a release between a waiter's failed attempt and its subscription published the wake-up to
+     * nobody, and the waiter slept until its timeout. Here the release runs exactly there (after the "queued"
+     * answer, before the subscription); the waiter's re-check after subscribing finds the grant at once, not its
+     * fallback timer (30 s, beyond this test's deadline).
+     */
+    @Test
+    void aReleaseBetweenTheQueuedAnswerAndTheSubscriptionIsNotMissed() throws Exception {
+        RedisLockBackend holder = quietBackend();
+        RedisLockBackend waiter = quietBackend();
+        assertThat(await(holder.acquire(request("holder", 1, 0)))).isInstanceOf(AcquireOutcome.Granted.class);
+        long publishesBefore = serverCalls("spublish") + serverCalls("publish");
+        CompletableFuture<ReleaseOutcome> released = new CompletableFuture<>();
+        waiter.beforeSubscribing(() -> {
+            waiter.beforeSubscribing(null);
+            // Blocks this thread (the waiter's) until Redis has released and granted: the wake-up finds no subscriber.
+            released.complete(holder.release(new ReleaseRequest(NAME, new OwnerId("holder", 1))).join());
+        });
+
+        long start = System.nanoTime();
+        AcquireOutcome outcome = await(waiter.acquire(request("waiter", 1, WAIT_NANOS)));
+
+        assertThat(released.join()).isInstanceOf(ReleaseOutcome.Released.class);
+        assertThat(serverCalls("spublish") + serverCalls("publish") - publishesBefore).as("wake-ups published").isEqualTo(1);
+        assertThat(outcome).isInstanceOf(AcquireOutcome.Granted.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        assertThat(waiter.scriptCallsSent()).as("the acquire and the re-check after subscribing").isEqualTo(2);
+        assertThat(describe(holder).holders()).singleElement()
+                .satisfies(h -> assertThat(h.owner()).isEqualTo("waiter#1"));
+    }
+
     @Test
     void theWokenWaitersClientDeadlineIsNoLaterThanRedisExpiresTheLease() throws Exception {
         LockClient holders = LockClient.create(quietBackend(), LockClientOptions.defaults().withClientName("holder"));
