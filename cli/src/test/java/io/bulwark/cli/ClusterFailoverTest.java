@@ -11,10 +11,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failure detection and automatic re-placement on real processes: in a 4-node cluster (replication factor 3)
@@ -25,20 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * longer a member.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-class ClusterFailoverTest {
+class ClusterFailoverTest extends ProcessClusterFixture {
 
     private static final int PARTITIONS = 8;
-
-    @TempDir
-    Path dir;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void theClusterReplacesAKilledNodeOnItsOwnEvenWhenTheKilledNodeWasDrivingPlacement() throws Exception {

@@ -7,14 +7,11 @@ import io.bulwark.client.protocol.NodeStatus;
 import io.bulwark.ring.PartitionTable;
 import io.bulwark.server.node.ProcessCluster;
 import io.bulwark.server.node.Rebalancer;
-import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node joins a running cluster of real processes, then another dies (kill -9) and is removed, while a
@@ -22,18 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * own Paxos group, and the history stays linearizable with every acknowledged write present.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-class ClusterMembershipTest {
-
-    @TempDir
-    Path dir;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class ClusterMembershipTest extends ProcessClusterFixture {
 
     private static Set<Integer> hostedBy(PartitionTable table, int node) {
         Set<Integer> hosted = new TreeSet<>();

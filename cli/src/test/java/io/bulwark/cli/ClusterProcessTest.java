@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.client.BulwarkClient;
 import io.bulwark.server.node.ProcessCluster;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real node processes on loopback under a checked workload: a leader killed with {@code kill -9} and
@@ -18,18 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledged unique write readable at the end, and the restarted node caught up.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class ClusterProcessTest {
-
-    @TempDir
-    Path dir;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class ClusterProcessTest extends ProcessClusterFixture {
 
     @Test
     void killPauseAndRestartUnderLoadLoseNothingAndStayLinearizable() throws Exception {

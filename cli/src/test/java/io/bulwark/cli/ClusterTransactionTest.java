@@ -4,25 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.client.BulwarkClient;
 import io.bulwark.server.node.ProcessCluster;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The bank over real node processes on loopback, through a kill -9 and a restart. */
-class ClusterTransactionTest {
-
-    @TempDir
-    Path dir;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class ClusterTransactionTest extends ProcessClusterFixture {
 
     @Test
     void transfersStaySerializableAndConserveMoneyThroughAKillAndRestart() throws Exception {

@@ -19,6 +19,11 @@ class RebalancerClaimTest {
     @TempDir
     Path dir;
 
+    /** {@code nodes} nodes, 4 partitions x 3, no failure detection (nothing here may be replaced behind the test). */
+    private LocalCluster cluster(int nodes) throws Exception {
+        return new LocalCluster(dir, nodes, 4, 3, c -> c.withFailureTimeout(java.time.Duration.ZERO));
+    }
+
     /** The record the placement driver writes when the cluster has none. */
     private static ClusterRecord awaitFirstRecord(BulwarkClient client) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -32,8 +37,7 @@ class RebalancerClaimTest {
 
     @Test
     void theRecordLivesInTheMetadataGroupWhichHoldsNothingElse() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(dir, 4, 4, 3,
-                c -> c.withFailureTimeout(java.time.Duration.ZERO));
+        try (LocalCluster cluster = cluster(4);
              BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             ClusterSpec spec = cluster.spec;
             Topology topology = client.topology();
@@ -65,8 +69,7 @@ class RebalancerClaimTest {
 
     @Test
     void aChangeIsRefusedWhileAnotherRunsOrWhenItStartsFromAnOutdatedDefinition() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(dir, 3, 4, 3,
-                c -> c.withFailureTimeout(java.time.Duration.ZERO));
+        try (LocalCluster cluster = cluster(3);
              BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             ClusterSpec spec = cluster.spec;
             ClusterRecord first = awaitFirstRecord(client);
@@ -116,8 +119,7 @@ class RebalancerClaimTest {
 
     @Test
     void everyNodeTakesTheDefinitionTheClusterRecords() throws Exception {
-        try (LocalCluster cluster = new LocalCluster(dir, 3, 4, 3,
-                c -> c.withFailureTimeout(java.time.Duration.ZERO));
+        try (LocalCluster cluster = cluster(3);
              BulwarkClient client = BulwarkClient.connect(cluster.clientOptions())) {
             ClusterSpec spec = cluster.spec;
             ClusterRecord first = awaitFirstRecord(client);
