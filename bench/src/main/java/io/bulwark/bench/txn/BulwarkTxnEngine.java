@@ -62,6 +62,15 @@ final class BulwarkTxnEngine implements TxnEngine {
     }
 
     @Override
+    public void putAllAtOnce(List<byte[]> keys, byte[] value) {
+        java.util.concurrent.CompletableFuture<?>[] puts = new java.util.concurrent.CompletableFuture<?>[keys.size()];
+        for (int i = 0; i < puts.length; i++) {
+            puts[i] = client.putAsync(keys.get(i), value);
+        }
+        java.util.concurrent.CompletableFuture.allOf(puts).join();
+    }
+
+    @Override
     public void commitBlind(List<byte[]> keys, byte[] value) {
         Transaction tx = client.begin();
         for (byte[] k : keys) {

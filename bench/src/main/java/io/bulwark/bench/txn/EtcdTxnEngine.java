@@ -65,6 +65,15 @@ final class EtcdTxnEngine implements TxnEngine {
     }
 
     @Override
+    public void putAllAtOnce(List<byte[]> keys, byte[] value) {
+        java.util.concurrent.CompletableFuture<?>[] puts = new java.util.concurrent.CompletableFuture<?>[keys.size()];
+        for (int i = 0; i < puts.length; i++) {
+            puts[i] = kv.put(bytes(keys.get(i)), bytes(value));
+        }
+        java.util.concurrent.CompletableFuture.allOf(puts).join();
+    }
+
+    @Override
     public void commitBlind(List<byte[]> keys, byte[] value) {
         Op[] puts = new Op[keys.size()];
         for (int i = 0; i < puts.length; i++) {

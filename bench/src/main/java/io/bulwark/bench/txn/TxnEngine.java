@@ -21,6 +21,13 @@ interface TxnEngine extends AutoCloseable {
      */
     List<byte[]> keysForCommit(int n, SplittableRandom random);
 
+    /**
+     * Puts {@code value} to every key, each as its own operation (no transaction), all sent at once; returns when
+     * every one is acknowledged. For keys of different partitions this is what writing them costs without a
+     * commit protocol: the floor of any transaction that must make a write durable in each of those groups.
+     */
+    void putAllAtOnce(List<byte[]> keys, byte[] value);
+
     /** Writes {@code value} to every key in one transaction. */
     void commitBlind(List<byte[]> keys, byte[] value);
 
