@@ -192,8 +192,9 @@ final class BenchCommand implements Runnable {
 
     @Command(name = "txn", mixinStandardHelpOptions = true,
             description = {"Transactions on a local 3-node cluster (16 partitions, fsync on) and, in the same run, a",
-                "3-member etcd: put vs 1/2/4-key commit latency, and transfer throughput with conflict rates at each",
-                "concurrency (~3 min; installs etcd-server if missing)."})
+                "3-member etcd: latency of a put, of 4 puts at once (the floor of a 4-partition commit) and of",
+                "1/2/4-key commits, and transfer throughput with conflict rates at each concurrency",
+                "(~4 min; installs etcd-server if missing)."})
     static final class Txn implements Callable<Integer> {
 
         @picocli.CommandLine.Mixin
@@ -252,7 +253,7 @@ final class BenchCommand implements Runnable {
             }
             System.out.println("bench txn: starting a 3-node Bulwark cluster" + (noEtcd ? "" : " and a 3-member etcd cluster"
                     + " (installing etcd-server if missing)") + ", then measuring each cell on each ("
-                    + (options.quick ? "quick" : "~3 min") + ")");
+                    + (options.quick ? "quick" : "~4 min") + ")");
             io.bulwark.bench.txn.TxnBench.Report r = io.bulwark.bench.txn.TxnBench.run(o, System.out);
             System.out.println();
             System.out.print(r.table());
