@@ -191,10 +191,10 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "txn", mixinStandardHelpOptions = true,
-            description = {"Transactions on a local 3-node cluster (16 partitions, fsync on) and, in the same run, a",
-                "3-member etcd: latency of a put, of 4 puts at once (the floor of a 4-partition commit) and of",
-                "1/2/4-key commits, and transfer throughput with conflict rates at each concurrency",
-                "(~4 min; installs etcd-server if missing)."})
+            description = "Transactions on a local 3-node cluster (16 partitions, fsync on) and, in the same run, a "
+                + "3-member etcd: latency of a put, of 4 puts at once (the floor of a 4-partition commit) and of "
+                + "1/2/4-key commits, and transfer throughput with conflict rates at each concurrency (~4 min; "
+                + "installs etcd-server if missing).")
     static final class Txn implements Callable<Integer> {
 
         @picocli.CommandLine.Mixin
