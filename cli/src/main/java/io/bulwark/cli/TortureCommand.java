@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
         description = {"Run the deterministic simulator over many seeds and check every run for agreement,"
                 + " linearizability and convergence.",
             "Each run is a Paxos group under crashes, partitions, lost, duplicated and reordered messages, torn"
-                + " writes, bit flips, wiped disks, failed fsyncs, clock skew and replicas moved to new nodes, all drawn"
-                + " from its seed: a failing"
+                + " writes, bit flips, wiped disks, failed fsyncs, clock skew, replicas moved to new nodes and"
+                + " leadership handed over, all drawn from its seed: a failing"
                 + " run prints the command that replays it exactly.",
             "Exits 0 if no run had a violation, 1 if one did, 2 on bad input."},
         footer = {"", "Examples:",
@@ -37,7 +37,7 @@ final class TortureCommand implements Callable<Integer> {
 
     /** The fault names {@code --faults} accepts; {@code CliTest} checks this lists every {@link Fault}. */
     static final String FAULT_NAMES = "crash, partition, loss, duplicate, reorder, torn-write, bit-flip, wipe,"
-            + " fsync-failure, clock-skew, move";
+            + " fsync-failure, clock-skew, move, transfer";
 
     /** Bounds that keep a typo from starting a run that never ends. */
     static final int MAX_SEEDS = 10_000_000;

@@ -96,6 +96,14 @@ public sealed interface Message {
                            byte[] chunk) implements Message {
     }
 
+    /**
+     * The leader at {@code ballot} has stepped down in favour of {@code successor} (a leadership transfer): the
+     * successor campaigns at once, and every other replica still following that ballot lets the successor, and
+     * only it, collect its promise although it heard the leader recently. Stale or duplicated, it changes nothing.
+     */
+    record Handoff(int from, int to, Ballot ballot, int successor) implements Message {
+    }
+
     /** Progress of a snapshot install: how many bytes of snapshot {@code index} the receiver holds. */
     record SnapshotReply(int from, int to, Ballot ballot, long index, long receivedBytes, long chosenIndex)
             implements Message {

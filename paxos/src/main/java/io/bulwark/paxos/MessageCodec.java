@@ -78,6 +78,9 @@ public final class MessageCodec {
             b.putLong(v.index());
             b.putLong(v.receivedBytes());
             b.putLong(v.chosenIndex());
+        } else if (m instanceof Message.Handoff v) {
+            Codec.putBallot(b, v.ballot());
+            b.putInt(v.successor());
         }
         return b.position() == b.capacity() ? b.array() : java.util.Arrays.copyOf(b.array(), b.position());
     }
@@ -129,6 +132,7 @@ public final class MessageCodec {
                     yield new Message.InstallSnapshot(from, to, ballot, index, total, crc, offset, chunk);
                 }
                 case 12 -> new Message.SnapshotReply(from, to, Codec.getBallot(b), b.getLong(), b.getLong(), b.getLong());
+                case 13 -> new Message.Handoff(from, to, Codec.getBallot(b), b.getInt());
                 default -> throw new IllegalArgumentException("unknown message type " + type);
             };
             if (b.hasRemaining()) {
@@ -163,6 +167,8 @@ public final class MessageCodec {
             return 10;
         } else if (m instanceof Message.InstallSnapshot) {
             return 11;
+        } else if (m instanceof Message.Handoff) {
+            return 13;
         }
         return 12;
     }

@@ -341,9 +341,65 @@ public final class Replica {
             onInstallSnapshotWithoutStorage(m);
         } else if (message instanceof Message.SnapshotReply m) {
             onSnapshotReply(m);
+        } else if (message instanceof Message.Handoff m) {
+            onHandoff(m);
         } else {
             throw new AssertionError("unhandled message " + message);
         }
+    }
+
+    /**
+     * Hands leadership to {@code successor}: tells every voter (a {@link Message.Handoff}) and steps down. The
+     * successor campaigns at once, without waiting for its election timer; the others let it, and only it,
+     * collect their promises although they heard this leader recently. This replica stops serving reads the
+     * moment it steps down, so no leader lease outlives it. Commands still queued are reported abandoned and
+     * slots in flight are recovered by the successor's phase 1, as after any change of leader.
+     *
+     * <p>Only to a voter on the storage the membership names that has every entry this leader knows chosen and
+     * was heard from within two heartbeat intervals, and not while a membership change is in flight; otherwise
+     * nothing changes and this returns false (try again later). If the handoff is lost the group elects a
+     * leader as usual after an election timeout.
+     *
+     * @return whether this replica stepped down for {@code successor}
+     */
+    public boolean transferLeadership(int successor) {
+        if (role != Role.LEADER || successor == id || leader.reconfigSlot != 0) {
+            return false;
+        }
+        Membership m = membership();
+        Long incarnation = m.incarnationOf(successor);
+        Leadership.Progress p = leader.peers.get(successor);
+        if (incarnation == null || !m.isVoter(successor, incarnation) || p == null || p.incarnation != incarnation
+                || p.chosenIndex < chosenIndex || tick - p.lastHeardTick > 2L * options.heartbeatTicks()) {
+            return false;
+        }
+        Ballot ballot = leader.ballot;
+        for (int voter : m.voters()) {
+            if (voter != id) {
+                out.sendNow.add(new Message.Handoff(id, voter, ballot, successor));
+            }
+        }
+        stepDown(successor);
+        // Still bound by the lease it granted itself: refuse every candidate but the successor for a timeout.
+        lastLeaderContactTick = tick;
+        return true;
+    }
+
+    private void onHandoff(Message.Handoff m) {
+        // Only from the leader this replica follows, at the ballot it promised: a handoff from an older
+        // leadership, or one overtaken by a newer leader, changes nothing.
+        if (role == Role.LEADER || !m.ballot().equals(promised) || m.ballot().nodeId() != m.from()) {
+            return;
+        }
+        if (m.successor() == id) {
+            if (isVoter()) {
+                becomeFollowerState();
+                startCandidacy();
+            }
+            return;
+        }
+        // Stickiness now spares the successor: its Prepare is answered although the old leader was heard lately.
+        leaderHint = m.successor();
     }
 
     /** The driver made the Ready with this id durable: this replica's own promise and acceptances count now. */
@@ -399,6 +455,12 @@ public final class Replica {
             return;
         }
         if (chunk.ballot().below(promised)) {
+            // From a deposed leader: no contact, but a snapshot it completed is still a fact about the chosen
+            // prefix. Installing it matters: the driver has already stored it, and would otherwise hold a newer
+            // snapshot than this replica knows of when the next leader sends its own, older one.
+            if (completed != null && completed.index() > chosenIndex) {
+                installSnapshot(completed);
+            }
             out.sendNow.add(new Message.Reject(id, chunk.from(), chunk.ballot(), promised, chosenIndex));
             return;
         }

@@ -26,7 +26,8 @@ class MessageCodecTest {
                 new Message.Heartbeat(1, 2, B, 4, 99),
                 new Message.HeartbeatReply(2, 1, B, 4, 99, 0),
                 new Message.Learn(1, 3, B, ENTRIES, 7),
-                new Message.SnapshotReply(3, 1, B, 40, 4096, 12));
+                new Message.SnapshotReply(3, 1, B, 40, 4096, 12),
+                new Message.Handoff(1, 3, B, 2));
     }
 
     @Test

@@ -29,7 +29,12 @@ public enum Fault {
      * A replica is moved to a new node (a placement change): the new node joins as a learner on fresh storage,
      * is promoted once caught up, and one of the old voters is removed and decommissioned for good.
      */
-    MOVE;
+    MOVE,
+    /**
+     * The leader hands leadership to another voter (as the cluster's leader balancer does): it steps down and
+     * the successor campaigns at once, while every other fault goes on.
+     */
+    TRANSFER;
 
     /** Every fault. */
     public static EnumSet<Fault> all() {

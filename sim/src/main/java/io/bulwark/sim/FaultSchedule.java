@@ -35,6 +35,30 @@ final class FaultSchedule {
         if (sim.config.has(Fault.MOVE)) {
             kinds.add(this::move);
         }
+        if (sim.config.has(Fault.TRANSFER)) {
+            kinds.add(this::transfer);
+        }
+    }
+
+    /**
+     * The leader is asked to hand leadership to another voter chosen at random; it refuses (and nothing happens)
+     * unless that voter is caught up and was heard from lately.
+     */
+    private void transfer() {
+        SimNode leader = sim.leader();
+        if (leader == null) {
+            return;
+        }
+        List<Integer> voters = new ArrayList<>(leader.replica().membership().voters());
+        voters.remove(Integer.valueOf(leader.id));
+        if (voters.isEmpty()) {
+            return;
+        }
+        int successor = voters.get((int) sim.random.nextLong(voters.size()));
+        if (leader.transferLeadership(successor)) {
+            sim.fault("transfer: leader " + leader.id + " hands leadership to node " + successor);
+            sim.count("leadership handed over");
+        }
     }
 
     /** True while a move runs: one at a time, as a placement driver does. */

@@ -262,6 +262,16 @@ final class SimNode {
         }
     }
 
+    /** Asks this node's replica to hand leadership to {@code successor}; true if it stepped down for it. */
+    boolean transferLeadership(int successor) {
+        if (!up) {
+            return false;
+        }
+        boolean handed = replica.transferLeadership(successor);
+        drain();
+        return handed;
+    }
+
     void deliver(Message m) {
         if (!up) {
             return;

@@ -25,7 +25,7 @@ class TortureTest {
         // A pass means little if the rare paths never ran: every one must have happened somewhere.
         assertThat(coverage).containsKeys("leader elected", "snapshot taken", "snapshot installed",
                 "torn tail truncated", "corruption detected at start", "fsync failure stopped replica",
-                "duplicate command not reapplied", "replica moved to a new node");
+                "duplicate command not reapplied", "replica moved to a new node", "leadership handed over");
     }
 
     @Test
