@@ -86,6 +86,7 @@ public final class BulwarkNode implements AutoCloseable {
     private volatile AdminServer admin;
     private final TransactionSweeper sweeper;
     private final PlacementDriver placement;
+    private final LeaderBalancer leaders;
     private final long startNanos = System.nanoTime();
     private volatile boolean closed;
 
@@ -100,11 +101,12 @@ public final class BulwarkNode implements AutoCloseable {
         // The bootstrap groups of a node that creates the cluster; a joining node starts with none and is given
         // replicas by the rebalancer. A restart hosts exactly what its log holds, whatever this says.
         List<ReplicaHost.GroupSpec> groups = new ArrayList<>();
+        int[] preferred = LeaderBalancer.preferredLeaders(baseTopology.replicas());
         for (int p = 0; p < baseTopology.groups() && !config.joining(); p++) { // the partitions and the metadata group
             int[] replicas = baseTopology.replicas()[p];
             if (contains(replicas, nodeId)) {
                 groups.add(new ReplicaHost.GroupSpec(p, Membership.ofVoters(replicas), PartitionStateMachine::new,
-                        replicas[0] == nodeId));
+                        preferred[p] == nodeId));
             }
         }
         ReplicaDriverConfig rc = ReplicaDriverConfig.of(nodeId, Membership.ofVoters(nodeId),
@@ -137,7 +139,13 @@ public final class BulwarkNode implements AutoCloseable {
         this.placement = new PlacementDriver(nodeId, h, () -> java.util.Set.copyOf(hosted), () -> this.spec,
                 this::clientAddress, this::adoptDefinition, config.failureTimeout(), java.time.Duration.ofSeconds(1),
                 registry);
+        this.leaders = new LeaderBalancer(nodeId, h, () -> this.spec, this::clientAddress,
+                LEADER_BALANCE_PERIOD, LEADER_BALANCE_RETRY, registry);
     }
+
+    /** How often the leader balancer looks, and how long it leaves a group alone after asking. */
+    static final java.time.Duration LEADER_BALANCE_PERIOD = java.time.Duration.ofSeconds(2);
+    static final java.time.Duration LEADER_BALANCE_RETRY = java.time.Duration.ofSeconds(10);
 
     private void connectPeers(ClusterSpec definition) {
         Map<Integer, InetSocketAddress> peers = new TreeMap<>();
@@ -575,6 +583,7 @@ public final class BulwarkNode implements AutoCloseable {
             admin.close();
         }
         sweeper.close();
+        leaders.close();
         placement.close();
         clients.close();
         host.close();

@@ -156,7 +156,10 @@ public final class ReplicaHost implements AutoCloseable {
     // Inputs of the event loop.
 
     private sealed interface Event permits Inbound, Submit, Read, DiskDone, Stop, AddGroup, GroupOpened, RemoveGroup,
-            Reconfigure, SnapshotSaved, ChunkReceived, StateImage {
+            Reconfigure, SnapshotSaved, ChunkReceived, StateImage, Transfer {
+    }
+
+    private record Transfer(int group, int successor, CompletableFuture<Boolean> future) implements Event {
     }
 
     private record SnapshotSaved(SnapshotWorker.Saved saved) implements Event {
@@ -642,6 +645,23 @@ public final class ReplicaHost implements AutoCloseable {
         return f;
     }
 
+    /**
+     * Asks this node's replica of {@code group}, if it leads, to hand leadership to {@code successor}
+     * ({@link io.bulwark.paxos.Replica#transferLeadership}): completes with true if it stepped down for it, false if
+     * it does not lead or the successor does not qualify yet (behind, not heard from lately, not a voter, or a
+     * membership change in flight). Commands waiting on this replica fail with {@link NotLeaderException} and are
+     * retried by clients, as after any change of leader.
+     */
+    public CompletableFuture<Boolean> transferLeadership(int group, int successor) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        if (!running) {
+            f.completeExceptionally(stoppedException());
+        } else {
+            inbox.add(new Transfer(group, successor, f));
+        }
+        return f;
+    }
+
     /** The shared log's segment files, oldest first (status and tests). */
     public List<String> logSegments() throws IOException {
         List<String> names = new ArrayList<>();
@@ -817,6 +837,15 @@ public final class ReplicaHost implements AutoCloseable {
             onSnapshotSaved(saved.saved());
         } else if (event instanceof ChunkReceived received) {
             onChunkReceived(received.received());
+        } else if (event instanceof Transfer t) {
+            GroupState g = groups.get(t.group());
+            boolean handed = g != null && g.replica.transferLeadership(t.successor());
+            if (handed) {
+                dirty.add(g);
+                LOG.log(System.Logger.Level.INFO, "node " + nodeId + " group " + g.id + ": handed leadership to node "
+                        + t.successor());
+            }
+            t.future().complete(handed);
         } else if (event instanceof StateImage image) {
             GroupState g = groups.get(image.group());
             if (g == null) {
