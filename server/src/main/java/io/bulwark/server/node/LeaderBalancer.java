@@ -22,8 +22,6 @@ import java.util.function.Supplier;
  */
 final class LeaderBalancer extends NodeDaemon {
 
-    private static final System.Logger LOG = System.getLogger(LeaderBalancer.class.getName());
-
     private final ReplicaHost host;
     private final Supplier<ClusterSpec> spec;
     private final long retryNanos;
@@ -39,7 +37,7 @@ final class LeaderBalancer extends NodeDaemon {
         this.retryNanos = retry.toNanos();
         this.transfers = io.micrometer.core.instrument.Counter.builder("bulwark.leader.transfers")
                 .description("leaderships this node handed to a group's preferred leader").register(registry);
-        every(period, this::balanceSafely);
+        every(period, "leader balancing", this::balance);
     }
 
     /**
@@ -67,16 +65,6 @@ final class LeaderBalancer extends NodeDaemon {
             }
         }
         return preferred;
-    }
-
-    private void balanceSafely() {
-        try {
-            balance();
-        } catch (RuntimeException e) {
-            if (!closed) {
-                LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": leader balancing failed: " + e.getMessage());
-            }
-        }
     }
 
     private void balance() {

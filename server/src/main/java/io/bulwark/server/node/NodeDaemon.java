@@ -15,6 +15,8 @@ import java.util.function.Supplier;
  */
 abstract class NodeDaemon implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(NodeDaemon.class.getName());
+
     final int nodeId;
     private final ScheduledExecutorService executor;
     private final Supplier<ClientOptions> clientOptions;
@@ -34,6 +36,22 @@ abstract class NodeDaemon implements AutoCloseable {
     /** Runs {@code task} every {@code period} (after each run ends), starting one period from now. */
     final void every(Duration period, Runnable task) {
         executor.scheduleWithFixedDelay(task, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * As {@link #every(Duration, Runnable)}, logging a run that throws ("node N: {@code what} failed: ...", unless
+     * closing) instead of ending the schedule: the next run tries again.
+     */
+    final void every(Duration period, String what, Runnable task) {
+        every(period, () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": " + what + " failed: " + e.getMessage());
+                }
+            }
+        });
     }
 
     /** A client of the cluster, connected on first use. */

@@ -41,17 +41,7 @@ final class TransactionSweeper extends NodeDaemon {
         this.host = host;
         this.hosted = hosted;
         this.registry = registry;
-        every(period, this::sweepSafely);
-    }
-
-    private void sweepSafely() {
-        try {
-            sweep();
-        } catch (RuntimeException e) {
-            if (!closed) {
-                LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": transaction sweep failed: " + e.getMessage());
-            }
-        }
+        every(period, "transaction sweep", this::sweep);
     }
 
     private void sweep() {

@@ -510,13 +510,7 @@ public final class ReplicaHost implements AutoCloseable {
      * that in the log, so a restart does not bring it back. Pending requests fail with a not-leader error.
      */
     public CompletableFuture<Void> removeGroup(int group) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        if (!running) {
-            f.completeExceptionally(stoppedException());
-        } else {
-            inbox.add(new RemoveGroup(group, f));
-        }
-        return f;
+        return post(f -> new RemoveGroup(group, f));
     }
 
     /**
@@ -525,11 +519,16 @@ public final class ReplicaHost implements AutoCloseable {
      * (watch {@link #status} for it to take effect), {@code NOT_LEADER}, {@code BUSY} (a change is in flight).
      */
     public CompletableFuture<Proposal> proposeMembership(int group, java.util.function.UnaryOperator<Membership> change) {
-        CompletableFuture<Proposal> f = new CompletableFuture<>();
+        return post(f -> new Reconfigure(group, change, f));
+    }
+
+    /** Posts the event {@code event} makes around a new future to the loop, or fails the future if stopped. */
+    private <T> CompletableFuture<T> post(java.util.function.Function<CompletableFuture<T>, Event> event) {
+        CompletableFuture<T> f = new CompletableFuture<>();
         if (!running) {
             f.completeExceptionally(stoppedException());
         } else {
-            inbox.add(new Reconfigure(group, change, f));
+            inbox.add(event.apply(f));
         }
         return f;
     }
@@ -636,13 +635,7 @@ public final class ReplicaHost implements AutoCloseable {
      * hold equal state, and for tests; it copies the whole state.
      */
     public CompletableFuture<GroupImage> stateImage(int group) {
-        CompletableFuture<GroupImage> f = new CompletableFuture<>();
-        if (!running) {
-            f.completeExceptionally(stoppedException());
-        } else {
-            inbox.add(new StateImage(group, f));
-        }
-        return f;
+        return post(f -> new StateImage(group, f));
     }
 
     /**
@@ -653,13 +646,7 @@ public final class ReplicaHost implements AutoCloseable {
      * retried by clients, as after any change of leader.
      */
     public CompletableFuture<Boolean> transferLeadership(int group, int successor) {
-        CompletableFuture<Boolean> f = new CompletableFuture<>();
-        if (!running) {
-            f.completeExceptionally(stoppedException());
-        } else {
-            inbox.add(new Transfer(group, successor, f));
-        }
-        return f;
+        return post(f -> new Transfer(group, successor, f));
     }
 
     /** The shared log's segment files, oldest first (status and tests). */

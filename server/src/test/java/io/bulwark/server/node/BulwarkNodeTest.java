@@ -18,22 +18,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class BulwarkNodeTest {
-
-    @TempDir
-    Path dir;
-    private LocalCluster cluster;
-
-    @AfterEach
-    void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class BulwarkNodeTest extends LocalClusterTest {
 
     private static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);

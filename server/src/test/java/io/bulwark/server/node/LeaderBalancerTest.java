@@ -4,25 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bulwark.client.BulwarkClient;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class LeaderBalancerTest {
-
-    @TempDir
-    Path dir;
-    private LocalCluster cluster;
-
-    @AfterEach
-    void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class LeaderBalancerTest extends LocalClusterTest {
 
     private static Map<Integer, Integer> count(int[] preferred) {
         Map<Integer, Integer> c = new TreeMap<>();

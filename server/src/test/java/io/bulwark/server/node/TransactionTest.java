@@ -15,7 +15,6 @@ import io.bulwark.txn.TxnId;
 import io.bulwark.txn.TxnResult;
 import io.bulwark.txn.TxnState;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,23 +22,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Transactions against real in-JVM nodes over loopback TCP. */
-class TransactionTest {
-
-    @TempDir
-    Path dir;
-    private LocalCluster cluster;
-
-    @AfterEach
-    void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class TransactionTest extends LocalClusterTest {
 
     private static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
