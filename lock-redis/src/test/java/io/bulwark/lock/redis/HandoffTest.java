@@ -236,8 +236,14 @@ class HandoffTest {
     void userCodeThatBlocksInCallbacksNeverHoldsUpTheBackendsThreads() throws Exception {
         LockClient client = LockClient.create(quietBackend(), LockClientOptions.defaults().withClientName("blocking"));
         closeAfter.add(client);
+        LockClient holderClient = LockClient.create(quietBackend(), LockClientOptions.defaults().withClientName("holder"));
+        closeAfter.add(holderClient);
         LockOptions options = LockOptions.exclusive().withWaitTimeout(DEADLINE);
-        CompletableFuture<String> chain = client.acquireAsync(NAME.value(), options).thenApply(lease -> {
+        // Held elsewhere first, so the acquire completes only after the dependent action below is attached (an
+        // action attached to an already completed future runs on the attaching thread, here the test's).
+        LockLease held = holderClient.acquire(NAME.value(), options);
+        CompletableFuture<LockLease> acquiring = client.acquireAsync(NAME.value(), options);
+        CompletableFuture<String> chain = acquiring.thenApply(lease -> {
             String thread = Thread.currentThread().getName();
             lease.close(); // blocks until Redis confirms the release
             try (LockLease again = client.acquire(NAME.value(), options)) { // blocks until granted
@@ -246,6 +252,8 @@ class HandoffTest {
                 throw new IllegalStateException(e);
             }
         });
+        assertThat(acquiring).isNotDone();
+        held.close();
         assertThat(await(chain)).startsWith("bulwark-lock-callback-");
 
         // A renewal refused by Redis (the lease was deleted under it) reports the loss on the callback executor.
