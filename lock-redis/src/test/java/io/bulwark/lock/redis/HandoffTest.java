@@ -15,7 +15,6 @@ import io.bulwark.lock.spi.AcquireRequest;
 import io.bulwark.lock.spi.OwnerId;
 import io.bulwark.lock.spi.ReleaseOutcome;
 import io.bulwark.lock.spi.ReleaseRequest;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +50,7 @@ class HandoffTest {
     private static final Duration DEADLINE = Duration.ofSeconds(20);
 
     private static LocalRedisServer server;
-    private static RedisClient admin;
+    private static RedisWithConnection redis;
     private static StatefulRedisConnection<String, String> adminConnection;
     private static int tests;
 
@@ -60,19 +59,14 @@ class HandoffTest {
 
     @BeforeAll
     static void startRedis() throws Exception {
-        server = LocalRedisServer.start();
-        admin = RedisClient.create(server.uri());
-        adminConnection = admin.connect();
+        redis = RedisWithConnection.start();
+        server = redis.server();
+        adminConnection = redis.connection();
     }
 
     @AfterAll
     static void stopRedis() throws Exception {
-        try {
-            adminConnection.close();
-            admin.shutdown(Duration.ZERO, Duration.ofSeconds(1));
-        } finally {
-            server.close();
-        }
+        redis.close();
     }
 
     @AfterEach

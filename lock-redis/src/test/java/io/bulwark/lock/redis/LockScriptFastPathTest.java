@@ -2,11 +2,9 @@ package io.bulwark.lock.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,25 +26,18 @@ class LockScriptFastPathTest {
     private static final String BEGIN = "-- [fast paths]";
     private static final String END = "-- [end of fast paths]";
 
-    private static LocalRedisServer server;
-    private static RedisClient client;
+    private static RedisWithConnection redis;
     private static StatefulRedisConnection<String, String> connection;
 
     @BeforeAll
     static void start() throws Exception {
-        server = LocalRedisServer.start();
-        client = RedisClient.create(server.uri());
-        connection = client.connect();
+        redis = RedisWithConnection.start();
+        connection = redis.connection();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            connection.close();
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
-        } finally {
-            server.close();
-        }
+        redis.close();
     }
 
     /** The script as shipped and the same script without its fast paths. */
