@@ -447,9 +447,7 @@ public final class Replica {
         if (chunk.ballot().equals(Ballot.ZERO)) {
             // A fellow replica's snapshot, sent because this one was behind it: a fact about the chosen prefix,
             // installed like a leader's, but no leader contact.
-            if (completed != null && completed.index() > chosenIndex) {
-                installSnapshot(completed);
-            }
+            installIfNewer(completed);
             out.sendNow.add(new Message.SnapshotReply(id, chunk.from(), chunk.ballot(), chunk.index(),
                     completed != null || chunk.index() <= chosenIndex ? chunk.totalBytes() : receivedBytes, chosenIndex));
             return;
@@ -458,16 +456,12 @@ public final class Replica {
             // From a deposed leader: no contact, but a snapshot it completed is still a fact about the chosen
             // prefix. Installing it matters: the driver has already stored it, and would otherwise hold a newer
             // snapshot than this replica knows of when the next leader sends its own, older one.
-            if (completed != null && completed.index() > chosenIndex) {
-                installSnapshot(completed);
-            }
+            installIfNewer(completed);
             out.sendNow.add(new Message.Reject(id, chunk.from(), chunk.ballot(), promised, chosenIndex));
             return;
         }
         followLeader(chunk.ballot(), chunk.from());
-        if (completed != null && completed.index() > chosenIndex) {
-            installSnapshot(completed);
-        }
+        installIfNewer(completed);
         out.sendNow.add(new Message.SnapshotReply(id, chunk.from(), chunk.ballot(), chunk.index(),
                 completed != null || chunk.index() <= chosenIndex ? chunk.totalBytes() : receivedBytes, chosenIndex));
     }
@@ -1189,6 +1183,13 @@ public final class Replica {
             followLeader(m.ballot(), m.from());
         }
         out.sendNow.add(new Message.HeartbeatReply(id, m.from(), m.ballot(), chosenIndex, 0, incarnation));
+    }
+
+    /** Installs a completed snapshot (a fact about the chosen prefix, whoever sent it) if it is ahead of this replica. */
+    private void installIfNewer(SnapshotMeta completed) {
+        if (completed != null && completed.index() > chosenIndex) {
+            installSnapshot(completed);
+        }
     }
 
     private void onInstallSnapshotWithoutStorage(Message.InstallSnapshot m) {
